@@ -1,0 +1,97 @@
+// StateStore: everything a pipeline remembers between runs - cursors, run history and dead letters.
+//
+// The engine talks only to this interface; SQLite (sqlite_state_store.hpp) is the embedded default and a PostgreSQL
+// backend can implement the same contract. Contract for every implementation:
+//   - commit_batch is atomic: the cursor and that batch's dead letters are stored together or not at all.
+//   - A locked store yields kUnavailable, a corrupt one kDataLoss, a full disk kUnavailable with "disk full" in the
+//     message; every message names the store's location.
+//   - Instances are used from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conflux/common/status.hpp"
+
+namespace conflux::state {
+
+struct CursorKey {
+  std::string pipeline;
+  std::string source;
+  std::string stream;
+};
+
+struct CursorEntry {
+  CursorKey key;
+  std::string cursor;
+  std::string updated_at;  // ISO-8601 UTC
+};
+
+struct DeadLetter {
+  int64_t id = 0;  // assigned by the store
+  std::string pipeline;
+  int64_t run_id = 0;
+  std::string source;
+  std::string stream;
+  std::string stage;        // the stage that rejected it ("source", a stage name, or "sink")
+  std::string reason;       // why, in words a user can act on
+  std::string payload;      // the record as JSON, or the raw input text when it never became a record
+  bool payload_is_record = true;
+  uint64_t position = 0;    // position in the source (line number for files); 0 when unknown
+  std::string created_at;   // ISO-8601 UTC, set by the store
+  bool replayed = false;
+};
+
+struct DeadLetterFilter {
+  std::string pipeline;               // empty: all pipelines
+  std::optional<std::string> stage;
+  bool include_replayed = false;
+  size_t limit = 100;
+  size_t offset = 0;
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string pipeline;
+  std::string started_at;
+  std::string finished_at;  // empty while running (or when the run crashed)
+  std::string status;       // running, succeeded, failed, cancelled
+  std::string summary_json; // the run summary (per-stage counters)
+  bool dry_run = false;
+};
+
+// Everything that becomes durable when a batch is accepted by the sink.
+struct BatchCommit {
+  CursorKey key;
+  std::optional<std::string> cursor;  // nullopt: the cursor does not move (e.g. a stage holds records back)
+  std::vector<DeadLetter> dead_letters;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // Where the store lives, for messages.
+  virtual std::string location() const = 0;
+
+  virtual Result<std::optional<std::string>> load_cursor(const CursorKey& key) = 0;
+  virtual Result<std::vector<CursorEntry>> list_cursors(const std::string& pipeline) = 0;
+  // Removes the cursors of `pipeline` (only of `source`/`stream` when given); returns how many were removed.
+  virtual Result<size_t> reset_cursors(const std::string& pipeline, const std::optional<std::string>& source,
+                                       const std::optional<std::string>& stream) = 0;
+
+  virtual Result<int64_t> begin_run(const std::string& pipeline, bool dry_run) = 0;
+  virtual Status commit_batch(int64_t run_id, const BatchCommit& commit) = 0;
+  virtual Status finish_run(int64_t run_id, const std::string& status, const std::string& summary_json) = 0;
+  virtual Result<std::vector<RunRecord>> list_runs(const std::string& pipeline, size_t limit) = 0;
+
+  virtual Result<std::vector<DeadLetter>> list_dead_letters(const DeadLetterFilter& filter) = 0;
+  virtual Result<std::optional<DeadLetter>> get_dead_letter(int64_t id) = 0;
+  virtual Result<size_t> count_dead_letters(const std::string& pipeline, bool include_replayed) = 0;
+  virtual Status mark_replayed(const std::vector<int64_t>& ids) = 0;
+};
+
+}  // namespace conflux::state

@@ -1,0 +1,694 @@
+#include "conflux/engine/engine.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "conflux/common/logging.hpp"
+#include "conflux/record/json.hpp"
+
+namespace conflux::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A bounded hand-off from the reading thread to the processing thread: back-pressure keeps memory flat.
+class BatchQueue {
+ public:
+  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
+
+  struct Item {
+    SourceBatch batch;
+    Status status;
+  };
+
+  // Blocks while full; false when the consumer has closed the queue.
+  bool push(Item item) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    not_full_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+  // Blocks while empty; nullopt once the producer finished and everything was taken.
+  std::optional<Item> pop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    not_empty_.wait(lock, [&] { return !items_.empty() || finished_; });
+    if (items_.empty()) return std::nullopt;
+    Item item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+  void finish() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    not_empty_.notify_all();
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    not_full_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Item> items_;
+  size_t capacity_;
+  bool finished_ = false;
+  bool closed_ = false;
+};
+
+struct StageRef {
+  StageRuntime* stage;
+  StageSummary* summary;
+};
+
+class Runner {
+ public:
+  Runner(Plan& plan, state::StateStore& store, const RunOptions& options, RunSummary& summary)
+      : plan_(plan), store_(store), options_(options), summary_(summary), log_(logging::get("engine")) {
+    threads_ = plan.threads > 0 ? plan.threads : std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  void setup() {
+    // Summaries: sources, their stages, shared stages, sink, in flow order. Pointers stay valid: reserve first.
+    size_t count = 1 + plan_.stages.size();
+    for (auto& s : plan_.sources) count += 1 + s.stages.size();
+    summary_.stages.reserve(count);
+    for (auto& source : plan_.sources) {
+      source_summaries_.push_back(add_summary(source.name, "source", source.kind));
+      std::vector<StageRef> refs;
+      for (auto& stage : source.stages) refs.push_back({&stage, add_summary(stage.name, "stage", stage.kind)});
+      source_stage_refs_.push_back(std::move(refs));
+    }
+    for (auto& stage : plan_.stages) shared_stage_refs_.push_back({&stage, add_summary(stage.name, "stage", stage.kind)});
+    sink_summary_ = add_summary(plan_.sink_name, "sink", plan_.sink_kind);
+
+    holding_ = false;
+    for (auto& ref : shared_stage_refs_) holding_ |= ref.stage->transform->holds_records();
+    for (auto& refs : source_stage_refs_) {
+      for (auto& ref : refs) holding_ |= ref.stage->transform->holds_records();
+    }
+    if (holding_) log_->info("a stage holds records until the end of the run: cursors are committed only at the end");
+    start_ = Clock::now();
+  }
+
+  // Sends dead-lettered records back in at the stage that rejected them; their cursors do not move. Letters that
+  // are raw input (never a record) cannot be replayed: the source must read them again once the input is fixed.
+  Status replay(const std::vector<state::DeadLetter>& letters, std::vector<int64_t>& replayed_ids) {
+    setup();
+    for (const state::DeadLetter& letter : letters) {
+      if (!letter.payload_is_record) continue;
+      size_t source_index = plan_.sources.size();
+      for (size_t i = 0; i < plan_.sources.size(); ++i) {
+        if (plan_.sources[i].name == letter.source) source_index = i;
+      }
+      if (source_index == plan_.sources.size()) {
+        return not_found("dead letter " + std::to_string(letter.id) + " came from source '" + letter.source +
+                         "', which the pipeline no longer has");
+      }
+      nlohmann::ordered_json payload = nlohmann::ordered_json::parse(letter.payload, nullptr, false);
+      if (!payload.is_object()) return data_loss("dead letter " + std::to_string(letter.id) + " holds no JSON record");
+      std::vector<Record> records;
+      records.push_back(record_from_json(payload, letter.position));
+      state::CursorKey key{plan_.pipeline, letter.source, letter.stream};
+      summary_.in += 1;
+      source_summaries_[source_index]->in += 1;
+      source_summaries_[source_index]->out += 1;
+      auto from = [&](std::vector<StageRef>& refs) -> std::optional<std::vector<StageRef>> {
+        for (size_t k = 0; k < refs.size(); ++k) {
+          if (refs[k].stage->name == letter.stage) return std::vector<StageRef>(refs.begin() + k, refs.end());
+        }
+        return std::nullopt;
+      };
+      Status s;
+      if (auto tail = from(source_stage_refs_[source_index])) {
+        CONFLUX_RETURN_IF_ERROR(run_stages(*tail, records, key));
+        s = process(records, key, shared_stage_refs_, std::nullopt);
+      } else if (auto shared_tail = from(shared_stage_refs_)) {
+        s = process(records, key, *shared_tail, std::nullopt);
+      } else {
+        s = process_from_sink(records, key, std::nullopt);
+      }
+      CONFLUX_RETURN_IF_ERROR(s);
+      replayed_ids.push_back(letter.id);
+    }
+    return Status::ok();
+  }
+
+  Status run() {
+    setup();
+    for (size_t i = 0; i < plan_.sources.size(); ++i) {
+      CONFLUX_RETURN_IF_ERROR(run_source(i));
+      if (stopped()) return Status::ok();
+      // Per-source stages that held records release them now, through the rest of the flow.
+      std::vector<Record> released;
+      state::CursorKey key{plan_.pipeline, plan_.sources[i].name, ""};
+      CONFLUX_RETURN_IF_ERROR(finish_stages(source_stage_refs_[i], released, key));
+      if (!released.empty()) CONFLUX_RETURN_IF_ERROR(process(released, key, shared_stage_refs_, std::nullopt));
+    }
+    std::vector<Record> released;
+    state::CursorKey key{plan_.pipeline, plan_.sources.empty() ? "" : plan_.sources.back().name, ""};
+    CONFLUX_RETURN_IF_ERROR(finish_stages(shared_stage_refs_, released, key));
+    if (!released.empty()) CONFLUX_RETURN_IF_ERROR(process_from_sink(released, key, std::nullopt));
+    if (holding_) CONFLUX_RETURN_IF_ERROR(commit_held());
+    return Status::ok();
+  }
+
+  bool cancelled() const { return cancelled_; }
+
+  // After a failure, the summary reports committed batches only: records of the batch in flight will be read
+  // again by the next run, so counting them here would break in = written + unchanged + dropped + dead_lettered.
+  void restore_committed() {
+    if (!has_committed_) {
+      for (auto& s : summary_.stages) {
+        StageSummary fresh;
+        fresh.name = s.name;
+        fresh.role = s.role;
+        fresh.kind = s.kind;
+        s = std::move(fresh);
+      }
+      summary_.in = summary_.written = summary_.unchanged = summary_.dropped = summary_.dead_lettered = 0;
+      return;
+    }
+    summary_.stages = committed_.stages;
+    summary_.in = committed_.in;
+    summary_.written = committed_.written;
+    summary_.unchanged = committed_.unchanged;
+    summary_.dropped = committed_.dropped;
+    summary_.dead_lettered = committed_.dead_lettered;
+  }
+
+ private:
+  void mark_committed() {
+    committed_.stages = summary_.stages;
+    committed_.in = summary_.in;
+    committed_.written = summary_.written;
+    committed_.unchanged = summary_.unchanged;
+    committed_.dropped = summary_.dropped;
+    committed_.dead_lettered = summary_.dead_lettered;
+    has_committed_ = true;
+  }
+
+  StageSummary* add_summary(const std::string& name, const std::string& role, const std::string& kind) {
+    summary_.stages.push_back(StageSummary{});
+    StageSummary& s = summary_.stages.back();
+    s.name = name;
+    s.role = role;
+    s.kind = kind;
+    return &s;
+  }
+
+  bool limit_reached() const { return options_.limit && read_ >= *options_.limit; }
+  bool stopped() {
+    if (options_.cancel && options_.cancel->load()) cancelled_ = true;
+    return cancelled_ || limit_reached();
+  }
+
+  Status run_source(size_t index) {
+    SourceRuntime& source = plan_.sources[index];
+    std::vector<std::string> streams = source.streams;
+    if (streams.empty()) {
+      auto offered = source.source->streams();
+      if (!offered) return offered.status().with_context("source '" + source.name + "'");
+      streams = *offered;
+    }
+    for (const std::string& stream : streams) {
+      if (stopped()) return Status::ok();
+      CONFLUX_RETURN_IF_ERROR(run_stream(index, stream));
+    }
+    return Status::ok();
+  }
+
+  Status run_stream(size_t index, const std::string& stream_name) {
+    SourceRuntime& source = plan_.sources[index];
+    state::CursorKey key{plan_.pipeline, source.name, stream_name};
+    auto cursor = store_.load_cursor(key);
+    if (!cursor) return cursor.status();
+    std::string start = cursor->value_or("");
+    log_->info("reading source '{}' stream '{}' {}", source.name, stream_name,
+               start.empty() ? "from the start" : "after cursor " + start);
+    auto opened = source.source->open(stream_name, start);
+    if (!opened) return opened.status().with_context("source '" + source.name + "' stream '" + stream_name + "'");
+    std::unique_ptr<SourceStream> stream = std::move(opened.value());
+
+    BatchQueue queue(2);
+    const uint64_t read_before = read_;
+    std::atomic<uint64_t> produced{0};
+    std::thread producer([&] {
+      while (true) {
+        if (options_.cancel && options_.cancel->load()) break;
+        size_t want = plan_.batch_size;
+        if (options_.limit) {
+          uint64_t already = read_before + produced.load();
+          if (already >= *options_.limit) break;
+          want = static_cast<size_t>(std::min<uint64_t>(want, *options_.limit - already));
+        }
+        BatchQueue::Item item;
+        item.status = stream->read(want, item.batch);
+        produced += item.batch.records.size() + item.batch.invalid.size();
+        bool last = !item.status.is_ok() || item.batch.end;
+        if (!queue.push(std::move(item)) || last) break;
+      }
+      queue.finish();
+    });
+
+    Status result = Status::ok();
+    while (auto item = queue.pop()) {
+      if (!item->status.is_ok()) {
+        result = item->status.with_context("source '" + source.name + "' stream '" + stream_name + "'");
+        break;
+      }
+      Status processed = process_source_batch(index, key, item->batch);
+      if (!processed.is_ok()) {
+        result = processed;
+        break;
+      }
+      if (options_.progress) {
+        options_.progress->on_progress({source.name, stream_name, read_, item->batch.progress_done,
+                                        item->batch.progress_total,
+                                        std::chrono::duration<double>(Clock::now() - start_).count()});
+      }
+      if (options_.cancel && options_.cancel->load()) {
+        cancelled_ = true;
+        break;
+      }
+    }
+    queue.close();
+    producer.join();
+    stream.reset();
+    return result;
+  }
+
+  Status process_source_batch(size_t index, const state::CursorKey& key, SourceBatch& batch) {
+    StageSummary& s = *source_summaries_[index];
+    const uint64_t n = batch.records.size() + batch.invalid.size();
+    s.in += n;
+    s.out += batch.records.size();
+    s.dead_lettered += batch.invalid.size();
+    summary_.in += n;
+    summary_.dead_lettered += batch.invalid.size();
+    read_ += n;
+    for (const InvalidInput& invalid : batch.invalid) {
+      state::DeadLetter dl;
+      dl.source = key.source;
+      dl.stream = key.stream;
+      dl.stage = plan_.sources[index].name;
+      dl.reason = invalid.reason;
+      dl.payload = invalid.raw;
+      dl.payload_is_record = false;
+      dl.position = invalid.position;
+      pending_dead_letters_.push_back(std::move(dl));
+    }
+    std::vector<Record>& records = batch.records;
+    CONFLUX_RETURN_IF_ERROR(run_stages(source_stage_refs_[index], records, key));
+    return process(records, key, shared_stage_refs_, batch.cursor);
+  }
+
+  // Shared stages, sink, commit.
+  Status process(std::vector<Record>& records, const state::CursorKey& key, std::vector<StageRef>& stages,
+                 const std::optional<std::string>& cursor) {
+    CONFLUX_RETURN_IF_ERROR(run_stages(stages, records, key));
+    return process_from_sink(records, key, cursor);
+  }
+
+  Status process_from_sink(std::vector<Record>& records, const state::CursorKey& key,
+                           const std::optional<std::string>& cursor) {
+    StageSummary& sink = *sink_summary_;
+    sink.in += records.size();
+    if (!records.empty()) {
+      if (options_.dry_run) {
+        // Nothing is written in a dry run; records that reached the sink count as would-be writes.
+        sink.created += records.size();
+        summary_.written += records.size();
+      } else {
+        std::vector<WriteResult> results;
+        const std::string& stream = plan_.sink_stream.empty() ? key.stream : plan_.sink_stream;
+        Status written = plan_.sink->write(stream, records, results);
+        if (!written.is_ok()) return written.with_context("sink '" + plan_.sink_name + "'");
+        for (size_t i = 0; i < records.size(); ++i) {
+          const WriteResult& r = i < results.size() ? results[i] : WriteResult{WriteOutcome::kRejected, "no outcome"};
+          switch (r.outcome) {
+            case WriteOutcome::kCreated: sink.created++; summary_.written++; break;
+            case WriteOutcome::kUpdated: sink.updated++; summary_.written++; break;
+            case WriteOutcome::kUnchanged: sink.unchanged++; summary_.unchanged++; break;
+            case WriteOutcome::kRejected:
+              sink.dead_lettered++;
+              summary_.dead_lettered++;
+              pending_dead_letters_.push_back(dead_letter(records[i], key, plan_.sink_name, r.message));
+              break;
+          }
+        }
+        Status flushed = plan_.sink->flush();
+        if (!flushed.is_ok()) return flushed.with_context("sink '" + plan_.sink_name + "' flush");
+      }
+    }
+    return commit(key, cursor);
+  }
+
+  Status commit(const state::CursorKey& key, const std::optional<std::string>& cursor) {
+    if (options_.dry_run) {
+      pending_dead_letters_.clear();
+      mark_committed();
+      return Status::ok();
+    }
+    if (holding_) {
+      // Nothing is durable until the held records are written: keep the newest cursor per stream for the end.
+      if (cursor) held_cursors_[{key.source, key.stream}] = *cursor;
+      return Status::ok();
+    }
+    state::BatchCommit commit;
+    commit.key = key;
+    commit.cursor = cursor;
+    commit.dead_letters = std::move(pending_dead_letters_);
+    pending_dead_letters_.clear();
+    for (auto& dl : commit.dead_letters) {
+      dl.pipeline = plan_.pipeline;
+      dl.run_id = summary_.run_id;
+    }
+    Status s = store_.commit_batch(summary_.run_id, commit);
+    if (!s.is_ok()) return s;
+    summary_.batches_committed++;
+    mark_committed();
+    return Status::ok();
+  }
+
+  Status commit_held() {
+    if (options_.dry_run) return Status::ok();
+    bool first = true;
+    for (auto& [where, cursor] : held_cursors_) {
+      state::BatchCommit commit;
+      commit.key = {plan_.pipeline, where.first, where.second};
+      commit.cursor = cursor;
+      if (first) commit.dead_letters = std::move(pending_dead_letters_);
+      for (auto& dl : commit.dead_letters) {
+        dl.pipeline = plan_.pipeline;
+        dl.run_id = summary_.run_id;
+      }
+      CONFLUX_RETURN_IF_ERROR(store_.commit_batch(summary_.run_id, commit));
+      summary_.batches_committed++;
+      first = false;
+    }
+    if (first && !pending_dead_letters_.empty()) {
+      state::BatchCommit commit;
+      commit.key = {plan_.pipeline, plan_.sources.empty() ? "" : plan_.sources.front().name, ""};
+      commit.dead_letters = std::move(pending_dead_letters_);
+      for (auto& dl : commit.dead_letters) {
+        dl.pipeline = plan_.pipeline;
+        dl.run_id = summary_.run_id;
+      }
+      CONFLUX_RETURN_IF_ERROR(store_.commit_batch(summary_.run_id, commit));
+    }
+    pending_dead_letters_.clear();
+    mark_committed();
+    return Status::ok();
+  }
+
+  state::DeadLetter dead_letter(const Record& record, const state::CursorKey& key, const std::string& stage,
+                                const std::string& reason) {
+    state::DeadLetter dl;
+    dl.source = key.source;
+    dl.stream = key.stream;
+    dl.stage = stage;
+    dl.reason = reason;
+    dl.payload = record_to_json_text(record);
+    dl.payload_is_record = true;
+    dl.position = record.position();
+    return dl;
+  }
+
+  // Applies one stage's rejections to the accounting, the dead letters, or the run (on_invalid: fail).
+  Status settle(StageRef& ref, std::vector<Rejected>& rejected, const state::CursorKey& key) {
+    StageSummary& s = *ref.summary;
+    for (Rejected& r : rejected) {
+      if (!r.invalid) {
+        s.dropped++;
+        summary_.dropped++;
+        s.drop_rules[r.reason]++;
+        continue;
+      }
+      switch (ref.stage->on_invalid) {
+        case config::OnInvalid::kDeadLetter:
+          s.dead_lettered++;
+          summary_.dead_lettered++;
+          pending_dead_letters_.push_back(dead_letter(r.record, key, ref.stage->name, r.reason));
+          break;
+        case config::OnInvalid::kDrop:
+          s.dropped++;
+          summary_.dropped++;
+          s.drop_rules["on_invalid: drop"]++;
+          break;
+        case config::OnInvalid::kFail:
+          return failed_precondition("stage '" + ref.stage->name + "' found an invalid record (on_invalid: fail) at " +
+                                     "source '" + key.source + "' position " + std::to_string(r.record.position()) +
+                                     ": " + r.reason);
+      }
+    }
+    rejected.clear();
+    return Status::ok();
+  }
+
+  // Runs `stages` over `records`: consecutive parallel-safe stages run together on slices of the batch.
+  Status run_stages(std::vector<StageRef>& stages, std::vector<Record>& records, const state::CursorKey& key) {
+    size_t i = 0;
+    while (i < stages.size()) {
+      size_t j = i;
+      while (j < stages.size() && stages[j].stage->transform->parallel_safe()) ++j;
+      if (j > i) {
+        CONFLUX_RETURN_IF_ERROR(run_parallel_group(stages, i, j, records, key));
+        i = j;
+        continue;
+      }
+      StageRef& ref = stages[i];
+      std::vector<Rejected> rejected;
+      const uint64_t in = records.size();
+      Status s = ref.stage->transform->apply(records, rejected);
+      if (!s.is_ok()) return s.with_context("stage '" + ref.stage->name + "'");
+      ref.summary->in += in;
+      ref.summary->out += records.size();
+      CONFLUX_RETURN_IF_ERROR(settle(ref, rejected, key));
+      ++i;
+    }
+    return Status::ok();
+  }
+
+  Status run_parallel_group(std::vector<StageRef>& stages, size_t first, size_t last, std::vector<Record>& records,
+                            const state::CursorKey& key) {
+    const size_t stage_count = last - first;
+    size_t slices = std::min<size_t>(threads_, std::max<size_t>(1, records.size() / 256));
+    struct Slice {
+      std::vector<Record> records;
+      std::vector<std::vector<Rejected>> rejected;
+      std::vector<uint64_t> in;
+      Status status;
+    };
+    std::vector<Slice> work(slices);
+    const size_t per = (records.size() + slices - 1) / std::max<size_t>(1, slices);
+    for (size_t k = 0; k < slices; ++k) {
+      size_t begin = std::min(records.size(), k * per), end = std::min(records.size(), begin + per);
+      work[k].records.assign(std::make_move_iterator(records.begin() + begin), std::make_move_iterator(records.begin() + end));
+      work[k].rejected.resize(stage_count);
+      work[k].in.resize(stage_count);
+    }
+    auto run_slice = [&](Slice& slice) {
+      for (size_t s = 0; s < stage_count; ++s) {
+        slice.in[s] = slice.records.size();
+        slice.status = stages[first + s].stage->transform->apply(slice.records, slice.rejected[s]);
+        if (!slice.status.is_ok()) {
+          slice.status = slice.status.with_context("stage '" + stages[first + s].stage->name + "'");
+          return;
+        }
+      }
+    };
+    std::vector<std::future<void>> futures;
+    for (size_t k = 1; k < slices; ++k) futures.push_back(std::async(std::launch::async, run_slice, std::ref(work[k])));
+    if (slices > 0) run_slice(work[0]);
+    for (auto& f : futures) f.get();
+
+    records.clear();
+    for (size_t s = 0; s < stage_count; ++s) {
+      StageRef& ref = stages[first + s];
+      for (Slice& slice : work) {
+        if (!slice.status.is_ok()) return slice.status;
+        ref.summary->in += slice.in[s];
+        CONFLUX_RETURN_IF_ERROR(settle(ref, slice.rejected[s], key));
+      }
+    }
+    for (Slice& slice : work) {
+      for (auto& r : slice.records) records.push_back(std::move(r));
+    }
+    // out of each stage = in of the next; the last stage's out = what survived.
+    for (size_t s = 0; s < stage_count; ++s) {
+      StageRef& ref = stages[first + s];
+      uint64_t out = 0;
+      for (Slice& slice : work) out += (s + 1 < stage_count) ? slice.in[s + 1] : slice.records.size();
+      ref.summary->out += out;
+    }
+    return Status::ok();
+  }
+
+  // finish() of every stage in order; what one releases flows through the stages after it.
+  Status finish_stages(std::vector<StageRef>& stages, std::vector<Record>& released, const state::CursorKey& key) {
+    for (size_t i = 0; i < stages.size(); ++i) {
+      StageRef& ref = stages[i];
+      std::vector<Record> out;
+      std::vector<Rejected> rejected;
+      // Records released earlier pass through this stage first.
+      if (!released.empty()) {
+        const uint64_t in = released.size();
+        Status s = ref.stage->transform->apply(released, rejected);
+        if (!s.is_ok()) return s.with_context("stage '" + ref.stage->name + "'");
+        ref.summary->in += in;
+        ref.summary->out += released.size();
+        CONFLUX_RETURN_IF_ERROR(settle(ref, rejected, key));
+      }
+      Status s = ref.stage->transform->finish(out, rejected);
+      if (!s.is_ok()) return s.with_context("stage '" + ref.stage->name + "'");
+      ref.summary->out += out.size();
+      CONFLUX_RETURN_IF_ERROR(settle(ref, rejected, key));
+      for (auto& r : out) released.push_back(std::move(r));
+    }
+    return Status::ok();
+  }
+
+  Plan& plan_;
+  state::StateStore& store_;
+  const RunOptions& options_;
+  RunSummary& summary_;
+  std::shared_ptr<spdlog::logger> log_;
+  size_t threads_;
+  bool holding_ = false;
+  bool cancelled_ = false;
+  uint64_t read_ = 0;
+  Clock::time_point start_;
+  std::vector<StageSummary*> source_summaries_;
+  std::vector<std::vector<StageRef>> source_stage_refs_;
+  std::vector<StageRef> shared_stage_refs_;
+  StageSummary* sink_summary_ = nullptr;
+  std::vector<state::DeadLetter> pending_dead_letters_;
+  RunSummary committed_;
+  bool has_committed_ = false;
+  std::map<std::pair<std::string, std::string>, std::string> held_cursors_;
+};
+
+}  // namespace
+
+RunSummary run_pipeline(Plan& plan, state::StateStore& store, const RunOptions& options) {
+  RunSummary summary;
+  summary.pipeline = plan.pipeline;
+  summary.dry_run = options.dry_run;
+  auto started = Clock::now();
+  if (!options.dry_run) {
+    auto run_id = store.begin_run(plan.pipeline, false);
+    if (!run_id) {
+      summary.status = "failed";
+      summary.error = run_id.status().to_string();
+      return summary;
+    }
+    summary.run_id = *run_id;
+  }
+  Runner runner(plan, store, options, summary);
+  Status status;
+  try {
+    status = runner.run();
+  } catch (const std::exception& e) {
+    status = internal_error(std::string("unexpected exception in the engine: ") + e.what());
+  }
+  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (!status.is_ok()) {
+    runner.restore_committed();
+    summary.status = "failed";
+    summary.error = status.message();
+  } else if (runner.cancelled()) {
+    summary.status = "cancelled";
+  } else {
+    summary.status = "succeeded";
+  }
+  if (options.progress) options.progress->on_finish();
+  if (!options.dry_run) {
+    Status finished = store.finish_run(summary.run_id, summary.status, summary.to_json().dump());
+    if (!finished.is_ok()) {
+      logging::get("engine")->error("could not record the end of run {}: {}", summary.run_id, finished.message());
+    }
+  }
+  return summary;
+}
+
+RunSummary replay_dead_letters(Plan& plan, state::StateStore& store, const std::vector<state::DeadLetter>& letters,
+                               const RunOptions& options) {
+  RunSummary summary;
+  summary.pipeline = plan.pipeline;
+  summary.dry_run = options.dry_run;
+  auto started = Clock::now();
+  if (!options.dry_run) {
+    auto run_id = store.begin_run(plan.pipeline, false);
+    if (!run_id) {
+      summary.status = "failed";
+      summary.error = run_id.status().to_string();
+      return summary;
+    }
+    summary.run_id = *run_id;
+  }
+  Runner runner(plan, store, options, summary);
+  std::vector<int64_t> replayed;
+  Status status = runner.replay(letters, replayed);
+  if (status.is_ok() && !options.dry_run && !replayed.empty()) status = store.mark_replayed(replayed);
+  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  summary.status = status.is_ok() ? "succeeded" : "failed";
+  summary.error = status.is_ok() ? "" : status.message();
+  if (!options.dry_run) (void)store.finish_run(summary.run_id, summary.status, summary.to_json().dump());
+  return summary;
+}
+
+nlohmann::json RunSummary::to_json() const {
+  nlohmann::json stages_json = nlohmann::json::array();
+  for (const auto& s : stages) {
+    stages_json.push_back({{"name", s.name}, {"role", s.role}, {"kind", s.kind}, {"in", s.in}, {"out", s.out},
+                           {"created", s.created}, {"updated", s.updated}, {"unchanged", s.unchanged},
+                           {"dropped", s.dropped}, {"dead_lettered", s.dead_lettered}, {"drop_rules", s.drop_rules}});
+  }
+  return {{"pipeline", pipeline}, {"run_id", run_id}, {"status", status}, {"error", error}, {"dry_run", dry_run},
+          {"seconds", seconds}, {"in", in}, {"written", written}, {"unchanged", unchanged}, {"dropped", dropped},
+          {"dead_lettered", dead_lettered}, {"balanced", balanced()}, {"stages", stages_json}};
+}
+
+std::string RunSummary::to_text() const {
+  std::ostringstream out;
+  char line[256];
+  out << "run " << run_id << " of pipeline '" << pipeline << "': " << status << (dry_run ? " (dry run: nothing written)" : "");
+  std::snprintf(line, sizeof line, " in %.2f s", seconds);
+  out << line << "\n";
+  std::snprintf(line, sizeof line, "  %-22s %-7s %10s %10s %10s %10s %10s %10s\n", "stage", "role", "in", "out",
+                "written", "unchanged", "dropped", "dead");
+  out << line;
+  for (const auto& s : stages) {
+    std::string written = s.role == "sink" ? std::to_string(s.created + s.updated) : "-";
+    std::string unchanged = s.role == "sink" ? std::to_string(s.unchanged) : "-";
+    std::string passed = s.role == "sink" ? "-" : std::to_string(s.out);
+    std::snprintf(line, sizeof line, "  %-22s %-7s %10llu %10s %10s %10s %10llu %10llu\n", s.name.c_str(), s.role.c_str(),
+                  static_cast<unsigned long long>(s.in), passed.c_str(), written.c_str(), unchanged.c_str(),
+                  static_cast<unsigned long long>(s.dropped), static_cast<unsigned long long>(s.dead_lettered));
+    out << line;
+    for (const auto& [rule, n] : s.drop_rules) {
+      out << "      dropped " << n << " by rule: " << rule << "\n";
+    }
+  }
+  std::snprintf(line, sizeof line,
+                "  total: in %llu = written %llu + unchanged %llu + dropped %llu + dead-lettered %llu  [%s]\n",
+                static_cast<unsigned long long>(in), static_cast<unsigned long long>(written),
+                static_cast<unsigned long long>(unchanged), static_cast<unsigned long long>(dropped),
+                static_cast<unsigned long long>(dead_lettered), balanced() ? "balanced" : "NOT BALANCED");
+  out << line;
+  if (!error.empty()) out << "  error: " << error << "\n";
+  return out.str();
+}
+
+}  // namespace conflux::engine

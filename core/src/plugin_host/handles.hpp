@@ -1,0 +1,61 @@
+// Host-side definitions of the opaque handles conflux_abi.h declares. Private to the plugin host.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "conflux/abi/conflux_abi.h"
+#include "conflux/engine/stage.hpp"
+#include "conflux/record/record.hpp"
+
+struct conflux_error {
+  std::string message;
+};
+
+struct conflux_text {
+  std::string value;
+};
+
+struct conflux_host_context {
+  std::shared_ptr<spdlog::logger> logger;
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+struct conflux_batch {
+  const std::string* stream = nullptr;
+  const std::vector<conflux::Record>* records = nullptr;
+};
+
+struct conflux_results {
+  std::vector<conflux::engine::WriteResult>* results = nullptr;
+  std::vector<uint8_t> seen;  // 1 once a record has an outcome
+  std::string misuse;         // first contract violation, reported after the call
+};
+
+struct conflux_emitter {
+  enum class Mode { kSource, kTransform };
+  Mode mode = Mode::kSource;
+
+  // kSource: records, invalid input, cursor and progress go here.
+  conflux::engine::SourceBatch* source_batch = nullptr;
+
+  // kTransform: one outcome per input index.
+  size_t input_count = 0;
+  std::vector<std::pair<uint64_t, conflux::Record>> outputs;
+  struct Reject {
+    uint64_t index;
+    std::string reason;
+    std::string raw;
+    bool invalid;
+  };
+  std::vector<Reject> rejects;
+
+  conflux::Record current;
+  bool open = false;
+  std::string misuse;  // first contract violation, reported after the call
+};
