@@ -87,8 +87,10 @@ run_conflux() {
     echo "conflux: FAILED: pipeline $CONFLUX_PIPELINE not found (CONFLUX_BIN is set)" >&2
     return 1
   fi
+  # A fresh state database each time: with the previous run's cursor the source would have nothing left to read.
+  rm -f "$out" "$out.state.db" "$out.state.db-wal" "$out.state.db-shm"
   (cd "$REPO" && BENCH_INPUT="$in" BENCH_OUTPUT="$out" \
-     /usr/bin/time -f '%e %M' -o "$tf" "$bin" run "$CONFLUX_PIPELINE")
+     /usr/bin/time -f '%e %M' -o "$tf" "$bin" run --progress never "$CONFLUX_PIPELINE")
 }
 
 # ---------------------------------------------------------------------------

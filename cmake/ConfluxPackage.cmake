@@ -10,7 +10,8 @@ install(TARGETS conflux_abi conflux_sdk EXPORT confluxTargets)
 install(EXPORT confluxTargets NAMESPACE conflux:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/conflux)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/confluxConfig.cmake.in
-  ${CMAKE_CURRENT_BINARY_DIR}/confluxConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/conflux)
+  ${CMAKE_CURRENT_BINARY_DIR}/confluxConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/conflux
+  PATH_VARS CMAKE_INSTALL_LIBDIR)
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/confluxConfigVersion.cmake
   COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/confluxConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/confluxConfigVersion.cmake

@@ -58,7 +58,7 @@ pass
 
 pipeline schema faulty '{fault: explode}'
 run_conflux run schema.yaml
-expect_one_line_error "conflux-faulty.so" "schema.yaml:12:"
+expect_one_line_error "conflux-faulty.so" "schema.yaml:11:21:"
 expect_err "config"
 expect_code 2
 

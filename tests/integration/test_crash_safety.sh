@@ -3,7 +3,7 @@
 # end the local CRM holds every valid record exactly once and every invalid one is dead-lettered exactly once.
 # CONFLUX_CRASH_ROUNDS (default 12) sets how many kills.
 source "$(dirname "$0")/lib.sh"
-ROUNDS=${CONFLUX_CRASH_ROUNDS:-12}
+ROUNDS=${CONFLUX_CRASH_ROUNDS:-16}
 ROWS=100000
 
 # 100,000 rows: unique e-mails, every 50th invalid (dead-lettered by the email stage), every 997th ragged (dead-
@@ -51,18 +51,27 @@ sink:
   config: {path: crm.db, entity: contact, match_key: email}
 YAML
 
-# Kill at random points: some early (during start-up and the first batches), most mid-run.
+# How long an uninterrupted run takes here, measured on a scratch copy, so kill points spread over a whole run.
+sed -e 's#state.db#scratch-state.db#' -e 's#crm.db#scratch-crm.db#' crash.yaml >scratch.yaml
+start=$(date +%s.%N)
+"$CONFLUX_BIN" run scratch.yaml --progress never >/dev/null 2>&1 || fail "uninterrupted run failed"
+full=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
+echo "an uninterrupted run takes ${full}s"
+
+# Kill at random points. Each killed run gets a slice of about 1.5/ROUNDS of a full run, so most kills land
+# mid-run (start-up, reading, writing the CRM, committing) and the file is still unfinished when the next one starts.
 kills=0
 for round in $(seq 1 "$ROUNDS"); do
   "$CONFLUX_BIN" run crash.yaml --progress never >/dev/null 2>>runs.log &
   pid=$!
   BACKGROUND_PIDS=("$pid")
-  delay=$(python3 -c "import random; print(round(random.uniform(0.02, 1.2), 3))")
+  delay=$(python3 -c "import random, sys; print(round(random.uniform(0.01, 1.5 * float(sys.argv[1]) / int(sys.argv[2])), 3))" "$full" "$ROUNDS")
   sleep "$delay"
   if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null || true
 done
-echo "killed $kills of $ROUNDS runs mid-flight"
+committed=$(sqlite3 state.db "select cursor from cursors" 2>/dev/null || echo none)
+echo "killed $kills of $ROUNDS runs mid-flight; cursor after the kills: $committed"
 [ "$kills" -ge $((ROUNDS / 2)) ] || fail "too few runs were killed mid-flight ($kills of $ROUNDS): the test proves nothing"
 pass
 

@@ -65,12 +65,12 @@ expect_out "cursors:"
 expect_out "recent runs:"
 
 # Replay: the letters come back through the email stage, fail the same way, and become new letters.
-id=$(sqlite3 demo/.conflux/state.db "select id from dead_letters where stage = 'email' and replayed = 0 limit 1")
+id=$(sqlite3 demo/.conflux/state.db "select id from dead_letters where stage = 'email' and replayed_at is null limit 1")
 run_conflux dlq show $P "$id"
 expect_code 0
 expect_out '"record"'
 run_conflux dlq replay $P --id "$id"
 expect_code 0
 expect_out "in 1 = written 0 + unchanged 0 + dropped 0 + dead-lettered 1"
-expect_eq "$(sqlite3 demo/.conflux/state.db "select replayed from dead_letters where id = $id")" "1" "replayed flag"
+expect_eq "$(sqlite3 demo/.conflux/state.db "select replayed_at is not null from dead_letters where id = $id")" "1" "replayed flag"
 done_ok

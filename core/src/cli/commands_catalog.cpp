@@ -26,7 +26,9 @@ std::optional<std::string> crm_path(const std::string& db, const std::string& fi
     exit_code() = kExitUsage;
     return std::nullopt;
   }
-  return config->sink.config.value("path", (std::filesystem::path(config->directory) / ".conflux/crm.db").string());
+  const auto& path = config->sink.config.contains("path") ? config->sink.config["path"] : nlohmann::json();
+  return path.is_string() ? path.get<std::string>()
+                          : (std::filesystem::path(config->directory) / ".conflux/crm.db").string();
 }
 
 std::unique_ptr<crm::LocalCrm> open_crm(const std::string& path, crm::Entity entity) {

@@ -39,7 +39,7 @@ class ProgressDisplay : public engine::ProgressListener {
       std::fprintf(stderr, "\r\033[K%s", line);
       drew_ = true;
     } else {
-      logging::get("progress")->info("{}", line);
+      std::fprintf(stderr, "progress: %s\n", line);
     }
   }
   void on_finish() override {
@@ -53,21 +53,28 @@ class ProgressDisplay : public engine::ProgressListener {
 };
 
 void print_diagnostics(const std::vector<config::Diagnostic>& diagnostics) {
-  for (const auto& d : diagnostics) std::cerr << "error: " << d.to_string() << "\n";
+  for (const auto& d : diagnostics) std::cerr << "error: " << logging::redact(d.to_string()) << "\n";
 }
 
 // Loads, checks and (when `instantiate`) creates everything a pipeline needs.
 std::optional<std::pair<config::PipelineConfig, engine::Plan>> prepare(const std::string& file, bool instantiate) {
-  auto config = load_pipeline_or_report(file);
-  if (!config) return std::nullopt;
-  auto host = pipeline::make_plugin_host(*config);
   std::vector<config::Diagnostic> diagnostics;
+  auto config = config::load_pipeline(file, diagnostics);
+  if (!config) {
+    print_diagnostics(diagnostics);
+    if (diagnostics.empty()) std::cerr << "error: " << config.status().message() << "\n";
+    exit_code() = kExitUsage;
+    return std::nullopt;
+  }
+  for (const auto& secret : config->secrets) logging::add_secret(secret);
+  // Problems found so far do not stop the plugin and stage checks: the user sees every problem in one pass.
+  auto host = pipeline::make_plugin_host(*config);
   pipeline::BuildOptions options;
   options.instantiate = instantiate;
   options.cancel = &interrupt_flag();
   auto plan = pipeline::build_plan(*config, host, diagnostics, options);
   print_diagnostics(diagnostics);
-  if (!plan) {
+  if (!plan || !diagnostics.empty()) {
     if (diagnostics.empty()) std::cerr << "error: " << plan.status().message() << "\n";
     exit_code() = kExitUsage;
     return std::nullopt;
@@ -106,11 +113,7 @@ void add_run_commands(CLI::App& app) {
       options.cancel = &interrupt_flag();
       if (*progress == "always" || (*progress == "auto" && terminal)) options.progress = &display;
       engine::RunSummary summary = engine::run_pipeline(plan, *store, options);
-      if (*json) {
-        std::cout << summary.to_json().dump(2) << "\n";
-      } else {
-        std::cout << summary.to_text();
-      }
+      std::cout << logging::redact(*json ? summary.to_json().dump(2) + "\n" : summary.to_text());
       if (summary.status == "failed") {
         std::cerr << "error: " << logging::redact(summary.error) << "\n";
         exit_code() = kExitFailed;
@@ -169,7 +172,8 @@ void add_run_commands(CLI::App& app) {
           exit_code() = kExitFailed;
           continue;
         }
-        out[source.name] = nlohmann::json::parse(*catalog, nullptr, false);
+        nlohmann::json parsed = nlohmann::json::parse(*catalog, nullptr, false);
+        out[source.name] = parsed.is_discarded() ? nlohmann::json(*catalog) : parsed;
       }
       std::cout << out.dump(2) << "\n";
     });

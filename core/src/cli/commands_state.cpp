@@ -16,12 +16,23 @@ std::string one_line(std::string text, size_t max) {
   return text;
 }
 
-nlohmann::json letter_json(const state::DeadLetter& d) {
-  nlohmann::json payload = d.payload_is_record ? nlohmann::json::parse(d.payload, nullptr, false) : nlohmann::json(d.payload);
+nlohmann::ordered_json letter_json(const state::DeadLetter& d) {
+  nlohmann::ordered_json payload =
+      d.payload_is_record ? nlohmann::ordered_json::parse(d.payload, nullptr, false) : nlohmann::ordered_json(d.payload);
   if (payload.is_discarded()) payload = d.payload;
-  return {{"id", d.id}, {"pipeline", d.pipeline}, {"run_id", d.run_id}, {"source", d.source}, {"stream", d.stream},
-          {"stage", d.stage}, {"position", d.position}, {"reason", d.reason}, {"created_at", d.created_at},
-          {"replayed", d.replayed}, {d.payload_is_record ? "record" : "raw", payload}};
+  nlohmann::ordered_json out;
+  out["id"] = d.id;
+  out["pipeline"] = d.pipeline;
+  out["run_id"] = d.run_id;
+  out["source"] = d.source;
+  out["stream"] = d.stream;
+  out["position"] = d.position;
+  out["stage"] = d.stage;
+  out["reason"] = d.reason;
+  out["created_at"] = d.created_at;
+  out["replayed"] = d.replayed;
+  out[d.payload_is_record ? "record" : "raw"] = payload;
+  return out;
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ std::optional<config::PipelineConfig> load_pipeline_or_report(const std::string&
   std::vector<config::Diagnostic> diagnostics;
   auto loaded = config::load_pipeline(path, diagnostics);
   for (const auto& d : diagnostics) std::cerr << "error: " << d.to_string() << "\n";
-  if (!loaded) {
+  if (!loaded || !diagnostics.empty()) {
     if (diagnostics.empty()) std::cerr << "error: " << loaded.status().message() << "\n";
     exit_code() = kExitUsage;
     return std::nullopt;

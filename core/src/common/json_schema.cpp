@@ -59,6 +59,19 @@ std::string context_to_pointer(const std::vector<std::string>& context) {
   return pointer;
 }
 
+bool is_generic(const std::string& message) {
+  return message.find("Failed to validate against schema associated with property") == 0 ||
+         message.find("Failed to validate item #") == 0 || message.find("Failed to validate against child schema") == 0;
+}
+
+// True when a non-generic message exists at `pointer` or below it.
+bool has_specific_at_or_below(const std::vector<SchemaViolation>& violations, const std::string& pointer) {
+  for (const auto& other : violations) {
+    if (!is_generic(other.message) && other.pointer.compare(0, pointer.size(), pointer) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<SchemaViolation> JsonSchema::validate(const nlohmann::json& document) const {
@@ -92,19 +105,8 @@ std::vector<SchemaViolation> JsonSchema::validate(const nlohmann::json& document
   // Drop generic wrapper messages when a more specific one exists below the same pointer.
   std::vector<SchemaViolation> specific;
   for (const auto& v : violations) {
-    bool generic = v.message.find("Failed to validate against schema associated with property") == 0 ||
-                   v.message.find("Failed to validate item #") == 0 ||
-                   v.message.find("Failed to validate against child schema") == 0;
-    if (generic) {
-      bool has_child = false;
-      for (const auto& other : violations) {
-        if (&other != &v && other.pointer.size() > v.pointer.size() && other.pointer.compare(0, v.pointer.size(), v.pointer) == 0) {
-          has_child = true;
-          break;
-        }
-      }
-      if (has_child) continue;
-    }
+    bool generic = is_generic(v.message);
+    if (generic && has_specific_at_or_below(violations, v.pointer)) continue;
     specific.push_back(v);
   }
   return specific;

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <vector>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -39,7 +40,8 @@ class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
 std::shared_ptr<spdlog::sinks::sink> shared_sink() {
   static std::shared_ptr<spdlog::sinks::sink> sink = [] {
     auto s = std::make_shared<RedactingSink>();
-    s->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%n] %v");
+    s->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v",
+                                                                 spdlog::pattern_time_type::utc));
     return s;
   }();
   return sink;

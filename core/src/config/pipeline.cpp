@@ -221,12 +221,15 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
 
   static const auto schema = JsonSchema::compile(pipeline_schema(), "pipeline.schema.json");
   if (!schema) return schema.status();
+  const size_t shape_problems_before = diagnostics.size();
   for (const SchemaViolation& v : (*schema)->validate(doc.root)) {
     // Unknown keys were reported above with a suggestion; the schema's version of that message adds nothing.
     if (v.message.find("could not be validated") != std::string::npos) continue;
     loader.report(v.pointer, v.message);
   }
-  if (diagnostics.size() != diagnostics_before) return failed();
+  // Unknown keys and unresolved references leave a usable shape, so later checks still run and report too; a schema
+  // violation (wrong type, missing key) does not.
+  if (diagnostics.size() != shape_problems_before) return failed();
 
   const nlohmann::json& root = doc.root;
   config.name = root["pipeline"].get<std::string>();
@@ -288,7 +291,6 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
   resolve_config_paths(config.sink.config, base);
   claim_name(config.sink.name, "/sink");
 
-  if (diagnostics.size() != diagnostics_before) return failed();
   return config;
 }
 

@@ -103,9 +103,16 @@ class Runner {
 
   // Sends dead-lettered records back in at the stage that rejected them; their cursors do not move. Letters that
   // are raw input (never a record) cannot be replayed: the source must read them again once the input is fixed.
-  Status replay(const std::vector<state::DeadLetter>& letters, std::vector<int64_t>& replayed_ids) {
+  // Each letter is marked replayed as soon as its outcome is committed (at the end when a stage holds records), so
+  // a replay that fails or is cancelled half-way leaves the rest to replay again, none twice.
+  Status replay(const std::vector<state::DeadLetter>& letters) {
     setup();
+    std::vector<int64_t> held_ids;
     for (const state::DeadLetter& letter : letters) {
+      if (options_.cancel && options_.cancel->load()) {
+        cancelled_ = true;
+        break;
+      }
       if (!letter.payload_is_record) continue;
       size_t source_index = plan_.sources.size();
       for (size_t i = 0; i < plan_.sources.size(); ++i) {
@@ -120,27 +127,45 @@ class Runner {
       std::vector<Record> records;
       records.push_back(record_from_json(payload, letter.position));
       state::CursorKey key{plan_.pipeline, letter.source, letter.stream};
-      summary_.in += 1;
-      source_summaries_[source_index]->in += 1;
-      source_summaries_[source_index]->out += 1;
       auto from = [&](std::vector<StageRef>& refs) -> std::optional<std::vector<StageRef>> {
         for (size_t k = 0; k < refs.size(); ++k) {
           if (refs[k].stage->name == letter.stage) return std::vector<StageRef>(refs.begin() + k, refs.end());
         }
         return std::nullopt;
       };
-      Status s;
-      if (auto tail = from(source_stage_refs_[source_index])) {
-        CONFLUX_RETURN_IF_ERROR(run_stages(*tail, records, key));
-        s = process(records, key, shared_stage_refs_, std::nullopt);
-      } else if (auto shared_tail = from(shared_stage_refs_)) {
-        s = process(records, key, *shared_tail, std::nullopt);
-      } else {
-        s = process_from_sink(records, key, std::nullopt);
+      auto source_tail = from(source_stage_refs_[source_index]);
+      auto shared_tail = source_tail ? std::nullopt : from(shared_stage_refs_);
+      if (!source_tail && !shared_tail && letter.stage != plan_.sink_name) {
+        return not_found("dead letter " + std::to_string(letter.id) + " was rejected by step '" + letter.stage +
+                         "', which the pipeline no longer has; replay would skip the steps it still needs");
       }
-      CONFLUX_RETURN_IF_ERROR(s);
-      replayed_ids.push_back(letter.id);
+      summary_.in += 1;
+      source_summaries_[source_index]->in += 1;
+      source_summaries_[source_index]->out += 1;
+      if (source_tail) {
+        CONFLUX_RETURN_IF_ERROR(run_stages(*source_tail, records, key));
+        CONFLUX_RETURN_IF_ERROR(process(records, key, shared_stage_refs_, std::nullopt));
+      } else if (shared_tail) {
+        CONFLUX_RETURN_IF_ERROR(process(records, key, *shared_tail, std::nullopt));
+      } else {
+        CONFLUX_RETURN_IF_ERROR(process_from_sink(records, key, std::nullopt));
+      }
+      if (options_.dry_run) continue;
+      if (holding_) {
+        held_ids.push_back(letter.id);
+      } else {
+        CONFLUX_RETURN_IF_ERROR(store_.mark_replayed({letter.id}));
+      }
     }
+    if (cancelled_) return Status::ok();
+    for (size_t i = 0; i < plan_.sources.size(); ++i) {
+      std::vector<Record> released;
+      state::CursorKey key{plan_.pipeline, plan_.sources[i].name, ""};
+      CONFLUX_RETURN_IF_ERROR(finish_stages(source_stage_refs_[i], released, key));
+      if (!released.empty()) CONFLUX_RETURN_IF_ERROR(process(released, key, shared_stage_refs_, std::nullopt));
+    }
+    CONFLUX_RETURN_IF_ERROR(finish_shared());
+    if (!held_ids.empty()) CONFLUX_RETURN_IF_ERROR(store_.mark_replayed(held_ids));
     return Status::ok();
   }
 
@@ -148,13 +173,20 @@ class Runner {
     setup();
     for (size_t i = 0; i < plan_.sources.size(); ++i) {
       CONFLUX_RETURN_IF_ERROR(run_source(i));
-      if (stopped()) return Status::ok();
+      // Cancelled: stop here; records a stage still holds were never committed and are read again next run.
+      // A --limit only stops reading: what stages hold still flows to the sink below.
+      if (cancelled()) return Status::ok();
       // Per-source stages that held records release them now, through the rest of the flow.
       std::vector<Record> released;
       state::CursorKey key{plan_.pipeline, plan_.sources[i].name, ""};
       CONFLUX_RETURN_IF_ERROR(finish_stages(source_stage_refs_[i], released, key));
       if (!released.empty()) CONFLUX_RETURN_IF_ERROR(process(released, key, shared_stage_refs_, std::nullopt));
     }
+    return finish_shared();
+  }
+
+  // End of input: shared stages release what they hold, then everything held becomes durable at once.
+  Status finish_shared() {
     std::vector<Record> released;
     state::CursorKey key{plan_.pipeline, plan_.sources.empty() ? "" : plan_.sources.back().name, ""};
     CONFLUX_RETURN_IF_ERROR(finish_stages(shared_stage_refs_, released, key));
@@ -581,6 +613,19 @@ class Runner {
 
 }  // namespace
 
+namespace {
+// Sets the final status. A failed or cancelled run reports its committed batches only, so that it still balances.
+void finish_summary(Runner& runner, const Status& status, RunSummary& summary) {
+  if (!status.is_ok() || runner.cancelled()) runner.restore_committed();
+  if (!status.is_ok()) {
+    summary.status = "failed";
+    summary.error = logging::redact(status.message());
+  } else {
+    summary.status = runner.cancelled() ? "cancelled" : "succeeded";
+  }
+}
+}  // namespace
+
 RunSummary run_pipeline(Plan& plan, state::StateStore& store, const RunOptions& options) {
   RunSummary summary;
   summary.pipeline = plan.pipeline;
@@ -603,15 +648,7 @@ RunSummary run_pipeline(Plan& plan, state::StateStore& store, const RunOptions& 
     status = internal_error(std::string("unexpected exception in the engine: ") + e.what());
   }
   summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (!status.is_ok()) {
-    runner.restore_committed();
-    summary.status = "failed";
-    summary.error = status.message();
-  } else if (runner.cancelled()) {
-    summary.status = "cancelled";
-  } else {
-    summary.status = "succeeded";
-  }
+  finish_summary(runner, status, summary);
   if (options.progress) options.progress->on_finish();
   if (!options.dry_run) {
     Status finished = store.finish_run(summary.run_id, summary.status, summary.to_json().dump());
@@ -638,12 +675,9 @@ RunSummary replay_dead_letters(Plan& plan, state::StateStore& store, const std::
     summary.run_id = *run_id;
   }
   Runner runner(plan, store, options, summary);
-  std::vector<int64_t> replayed;
-  Status status = runner.replay(letters, replayed);
-  if (status.is_ok() && !options.dry_run && !replayed.empty()) status = store.mark_replayed(replayed);
+  Status status = runner.replay(letters);
   summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  summary.status = status.is_ok() ? "succeeded" : "failed";
-  summary.error = status.is_ok() ? "" : status.message();
+  finish_summary(runner, status, summary);
   if (!options.dry_run) (void)store.finish_run(summary.run_id, summary.status, summary.to_json().dump());
   return summary;
 }

@@ -81,6 +81,19 @@ class Builder {
     runtime.on_invalid = stage.on_invalid;
     if (!stage.plugin.empty()) {
       runtime.kind = "plugin:" + stage.plugin;
+      // A plugin stage's settings live under config:, so any other key is a mistake (e.g. "confg").
+      static const std::vector<std::string> kPluginStageKeys = {"name", "plugin", "config", "on_invalid"};
+      const nlohmann::json& raw = config_.document.root.at(nlohmann::json::json_pointer(stage.pointer));
+      bool keys_ok = true;
+      for (auto it = raw.begin(); it != raw.end(); ++it) {
+        if (std::find(kPluginStageKeys.begin(), kPluginStageKeys.end(), it.key()) == kPluginStageKeys.end()) {
+          report(stage.pointer + "/" + it.key(), "unknown key '" + it.key() + "' in a plugin stage" +
+                                                     config::did_you_mean(it.key(), kPluginStageKeys) +
+                                                     "; plugin settings go under config:", true);
+          keys_ok = false;
+        }
+      }
+      if (!keys_ok) return false;
       auto plugin = load_plugin(stage.plugin, CONFLUX_KIND_TRANSFORM, "transform", stage.pointer);
       if (!plugin) return false;
       auto instance = instantiate(plugin, stage.config, stage.pointer, stage.name);
@@ -146,7 +159,15 @@ class Builder {
         ok = false;
       }
     }
-    out.path = c.value("path", (std::filesystem::path(config_.directory) / ".conflux/crm.db").string());
+    out.path = (std::filesystem::path(config_.directory) / ".conflux/crm.db").string();
+    if (c.contains("path")) {
+      if (c["path"].is_string() && !c["path"].get<std::string>().empty()) {
+        out.path = c["path"].get<std::string>();
+      } else {
+        report(pointer + "/path", "local_crm path must be a non-empty file name");
+        ok = false;
+      }
+    }
     if (c.contains("entity")) {
       auto entity = c["entity"].is_string() ? crm::parse_entity(c["entity"].get<std::string>()) : std::nullopt;
       if (!entity) {
@@ -159,14 +180,16 @@ class Builder {
     if (c.contains("match_key")) {
       crm::MatchKey key;
       const auto& m = c["match_key"];
+      bool all_strings = m.is_string() || (m.is_array() && !m.empty());
       if (m.is_string()) {
         key.fields.push_back(m.get<std::string>());
-      } else if (m.is_array() && !m.empty()) {
+      } else if (m.is_array()) {
         for (const auto& f : m) {
           if (f.is_string()) key.fields.push_back(f.get<std::string>());
+          else all_strings = false;
         }
       }
-      if (key.fields.empty()) {
+      if (key.fields.empty() || !all_strings) {
         report(pointer + "/match_key", "local_crm match_key must be a field name or a list of field names");
         ok = false;
       }
@@ -179,7 +202,11 @@ class Builder {
         out.match_key->fallback.push_back(f.get<std::string>());
       } else if (f.is_array()) {
         for (const auto& x : f) {
-          if (x.is_string()) out.match_key->fallback.push_back(x.get<std::string>());
+          if (!x.is_string()) {
+            out.match_key->fallback.clear();
+            break;
+          }
+          out.match_key->fallback.push_back(x.get<std::string>());
         }
       }
       if (out.match_key->fallback.empty()) {

@@ -329,7 +329,16 @@ Result<std::string> PluginInstance::discover() {
   conflux_text text;
   Status s = impl_->invoke("discover", [&](conflux_error* e) { return def.discover(impl_->instance, &text, e); });
   if (!s.is_ok()) return s;
-  return text.value;
+  // A catalog without streams from a plugin that declared some: list the declared ones rather than nothing.
+  nlohmann::json catalog = nlohmann::json::parse(text.value, nullptr, false);
+  if (catalog.is_discarded() || !catalog.is_object()) {
+    return internal_error(impl_->what("discover") + " returned text that is not a JSON object");
+  }
+  if ((!catalog.contains("streams") || catalog["streams"].empty()) && !manifest().streams.empty()) {
+    catalog["streams"] = nlohmann::json::array();
+    for (const auto& name : manifest().streams) catalog["streams"].push_back({{"name", name}});
+  }
+  return catalog.dump();
 }
 
 namespace {
@@ -443,10 +452,19 @@ class PluginSink : public engine::Sink {
           handle.seen.assign(records.size(), 0);
           handle.misuse.clear();
         });
+    // CONFLUX_ERR_RECORD for a whole batch: the records the sink gave no outcome are its fault, not the run's.
+    std::string batch_reason;
+    if (status.code() == StatusCode::kInvalidRecord) {
+      batch_reason = status.message();
+      status = Status::ok();
+    }
     if (!status.is_ok()) return status;
     if (!handle.misuse.empty()) return internal_error(impl_->what("write_batch") + " broke the ABI contract: " + handle.misuse);
     for (size_t i = 0; i < records.size(); ++i) {
-      if (!handle.seen[i]) results[i] = {engine::WriteOutcome::kRejected, "sink plugin reported no outcome for this record"};
+      if (!handle.seen[i]) {
+        results[i] = {engine::WriteOutcome::kRejected,
+                      batch_reason.empty() ? "sink plugin reported no outcome for this record" : batch_reason};
+      }
     }
     return Status::ok();
   }
@@ -481,6 +499,12 @@ class PluginTransform : public engine::Transform {
     auto transform_batch = impl_->plugin->definition().transform_batch;
     Status status = impl_->invoke_with_retry(
         "transform_batch", [&](conflux_error* e) { return transform_batch(impl_->instance, &batch, &emitter, e); }, reset);
+    // CONFLUX_ERR_RECORD for a whole batch: inputs without an outcome are invalid records, the run goes on.
+    std::string batch_reason = "transform plugin gave no outcome for this record";
+    if (status.code() == StatusCode::kInvalidRecord) {
+      batch_reason = status.message();
+      status = Status::ok();
+    }
     if (!status.is_ok()) return status;
     if (!emitter.misuse.empty()) {
       return internal_error(impl_->what("transform_batch") + " broke the ABI contract: " + emitter.misuse);
@@ -506,7 +530,7 @@ class PluginTransform : public engine::Transform {
     }
     for (size_t i = 0; i < outcome.size(); ++i) {
       if (outcome[i] == 0) {
-        rejected.push_back({std::move(records[i]), "transform plugin gave no outcome for this record", true});
+        rejected.push_back({std::move(records[i]), batch_reason, true});
       }
     }
     records = std::move(kept);

@@ -111,10 +111,13 @@ std::string schema_dir() {
     if (!explicit_schema_dir().empty()) return explicit_schema_dir();
   }
   if (const char* env = std::getenv("CONFLUX_SCHEMA_DIR"); env != nullptr && *env != '\0') return env;
-  std::string source_dir = std::string(CONFLUX_SOURCE_DIR) + "/schemas";
+  std::string source_dir = CONFLUX_SOURCE_DIR;
+  source_dir += "/schemas";
   std::error_code error;
   if (std::filesystem::is_directory(source_dir, error)) return source_dir;
-  return std::string(CONFLUX_INSTALL_DATA_DIR) + "/schemas";
+  std::string install_dir = CONFLUX_INSTALL_DATA_DIR;
+  install_dir += "/schemas";
+  return install_dir;
 }
 
 }  // namespace conflux::transforms

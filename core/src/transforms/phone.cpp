@@ -125,7 +125,7 @@ bool canonicalise(std::string_view raw, bool& plus, std::string& digits) {
 
 enum class Decision { kValid, kInvalid, kUnknown };
 
-// One memo per thread, shared by every normaliser (keys carry the normaliser's id): 4096 sets of 4 ways, least
+// One memo per thread, shared by every normaliser (keys carry the normaliser's id): 2048 sets of 8 ways, least
 // recently used way replaced. Entries keep their string capacity, so a warm memo does not allocate.
 class Memo {
  public:
@@ -164,8 +164,8 @@ class Memo {
   }
 
  private:
-  static constexpr size_t kSets = 4096;
-  static constexpr size_t kWays = 4;
+  static constexpr size_t kSets = 2048;
+  static constexpr size_t kWays = 8;
   std::vector<Entry> entries_;
   uint64_t clock_ = 0;
 };
@@ -176,6 +176,12 @@ uint64_t fnv1a(std::string_view text) {
     hash ^= static_cast<unsigned char>(c);
     hash *= 1099511628211ULL;
   }
+  // FNV's low bits mix poorly and the memo indexes by them: finish with MurmurHash3's fmix64.
+  hash ^= hash >> 33;
+  hash *= 0xff51afd7ed558ccdULL;
+  hash ^= hash >> 33;
+  hash *= 0xc4ceb9fe1a85ec53ULL;
+  hash ^= hash >> 33;
   return hash;
 }
 

@@ -447,6 +447,7 @@ bool parse_auto(std::string_view text, bool day_first, Parsed& p) {
   Scanner s(text);
   if (!parse_auto_date(s, p, day_first)) return false;
   if (s.done()) return true;
+  const bool compact = s.pos() == 8 && text.substr(0, 8).find_first_not_of("0123456789") == std::string_view::npos;
   // Date/time separator: 'T', or whitespace optionally after a comma.
   bool separated = s.literal('T') || s.literal('t');
   if (!separated) {
@@ -454,8 +455,20 @@ bool parse_auto(std::string_view text, bool day_first, Parsed& p) {
     separated = s.spaces() > 0;
   }
   if (!separated) return false;
-  // JavaScript Date strings put the year before the time: "Tue Mar 05 2024 14:30:00 GMT+0300 (Moscow ...)".
-  if (is_digit(s.peek())) {
+  if (s.done()) return false;
+  if (compact && is_digit(s.peek())) {  // ISO basic time: HHMM[SS[.fraction]]
+    int64_t hhmmss = 0;
+    size_t count = 0;
+    if (!s.digit_run(hhmmss, count) || (count != 4 && count != 6)) return false;
+    if (count == 4) hhmmss *= 100;
+    p.hour = static_cast<int>(hhmmss / 10000);
+    p.minute = static_cast<int>(hhmmss / 100 % 100);
+    p.second = static_cast<int>(hhmmss % 100);
+    if (count == 6 && (s.literal('.') || s.literal(','))) {
+      p.fraction = s.digits_view(1, 9);
+      if (p.fraction.empty()) return false;
+    }
+  } else if (is_digit(s.peek())) {
     if (!parse_time(s, p)) return false;
   }
   size_t before_zone = s.pos();

@@ -82,7 +82,8 @@ class BufferedFile {
 
   void sync() {
     flush();
-    if (::fsync(fd_) != 0) fail("cannot fsync");
+    // EINVAL: a pipe or device that cannot be synchronised (e.g. /dev/stdout); there is nothing more to make durable.
+    if (::fsync(fd_) != 0 && errno != EINVAL) fail("cannot fsync");
   }
 
  private:

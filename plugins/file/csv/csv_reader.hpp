@@ -134,28 +134,28 @@ class CsvReader {
         fill();
         continue;
       }
-      Parsed parsed = parse_record(begin_);
+      const Window window = current_window();
+      Parsed parsed = parse_record(begin_, window);
       switch (parsed.status) {
         case Status::kBlank:
           begin_ = parsed.end;
           ++line_;
           continue;
         case Status::kNeedMore:
-          if (end_ - begin_ >= options_.max_record_bytes) return oversized(parsed, row);
+          if (window.full) return oversized(parsed, window, row);
           fill();
           continue;
         case Status::kComplete:
           return complete(parsed, row);
         case Status::kBroken: {
           size_t from = parsed.broken == Broken::kQuoteInUnquoted ? parsed.at : parsed.quote_open;
-          const char* base = buffer_.data();
-          const char* newline = find_newline(from);
-          if (newline == nullptr && !eof_) {
-            if (end_ - begin_ >= options_.max_record_bytes) return oversized(parsed, row);
+          const char* newline = find_newline(from, window.end);
+          if (newline == nullptr && !window.at_eof) {
+            if (window.full) return oversized(parsed, window, row);
             fill();
             continue;
           }
-          return broken(parsed, newline ? static_cast<size_t>(newline - base) + 1 : end_, row);
+          return broken(parsed, newline ? static_cast<size_t>(newline - buffer_.data()) + 1 : window.end, row);
         }
       }
     }
@@ -174,6 +174,20 @@ class CsvReader {
   enum class Status { kComplete, kNeedMore, kBlank, kBroken };
   enum class Broken { kQuoteInUnquoted, kTextAfterQuote, kUnterminated };
   static constexpr size_t kNone = static_cast<size_t>(-1);
+  static constexpr size_t kRawPrefix = 1024;  // raw text kept of input too long to hold
+
+  // The part of the buffer the record at begin_ may occupy: at most max_record_bytes. Parsing never looks beyond it,
+  // so what is accepted or rejected does not depend on how much input happens to be buffered.
+  struct Window {
+    size_t end;   // buffer index just past the window
+    bool at_eof;  // the input ends at `end`
+    bool full;    // the window is max_record_bytes long: a record that needs more is too long
+  };
+  Window current_window() const {
+    const size_t available = end_ - begin_;
+    const size_t size = std::min(available, options_.max_record_bytes);
+    return {begin_ + size, eof_ && available <= options_.max_record_bytes, available >= options_.max_record_bytes};
+  }
 
   // Result of parsing one record from a buffer index. All positions are buffer indexes.
   struct Parsed {
@@ -248,6 +262,8 @@ class CsvReader {
     if (delimiter == '\n' || delimiter == '\r' || (options_.quote >= 0 && delimiter == options_.quote)) {
       throw FormatError(name_ + ": the delimiter must differ from the quote character and line breaks");
     }
+    delimiter_byte_ = delimiter;
+    quote_byte_ = options_.quote >= 0 ? static_cast<char>(options_.quote) : delimiter;
     special_.fill(false);
     special_[static_cast<unsigned char>(delimiter)] = true;
     special_['\n'] = true;
@@ -288,14 +304,15 @@ class CsvReader {
         fill();
         continue;
       }
-      Parsed parsed = parse_record(begin_);
+      const Window window = current_window();
+      Parsed parsed = parse_record(begin_, window);
       if (parsed.status == Status::kBlank) {
         begin_ = parsed.end;
         ++line_;
         continue;
       }
       if (parsed.status == Status::kNeedMore) {
-        if (end_ - begin_ >= options_.max_record_bytes) {
+        if (window.full) {
           throw FormatError(name_ + ": the first row (line " + std::to_string(line_) +
                             ") is longer than max_record_bytes");
         }
@@ -435,7 +452,8 @@ class CsvReader {
                         std::to_string(size) + "; was the file truncated or replaced? Reset the stream's state to "
                         "read it again");
     }
-    if (position.offset > data_start_.offset) check_record_boundary(position.offset);
+    // The end of the file is a valid place to stop even when the last line has no line break.
+    if (position.offset > data_start_.offset && position.offset < size) check_record_boundary(position.offset);
     reset_to(position);
   }
 
@@ -472,9 +490,11 @@ class CsvReader {
     }
   }
 
-  const char* find_newline(size_t from) const {
-    if (from >= end_) return nullptr;
-    return static_cast<const char*>(std::memchr(buffer_.data() + from, '\n', end_ - from));
+  // The first LF in [from, limit) of the buffer (limit defaults to the end of the buffered input), or null.
+  const char* find_newline(size_t from, size_t limit = kNone) const {
+    if (limit > end_) limit = end_;
+    if (from >= limit) return nullptr;
+    return static_cast<const char*>(std::memchr(buffer_.data() + from, '\n', limit - from));
   }
 
   // Drops one physical line (skip_rows). Returns false at the end of the input.
@@ -498,15 +518,16 @@ class CsvReader {
   }
 
   void add_span(size_t offset, size_t size, bool in_scratch) {
-    if (span_count_ == spans_.size()) spans_.resize(std::max<size_t>(16, 2 * spans_.size()));
+    if (span_count_ == spans_.size()) [[unlikely]] grow_spans();
     spans_[span_count_++] = Span{offset, size, in_scratch};
   }
+  [[gnu::noinline]] void grow_spans() { spans_.resize(std::max<size_t>(16, 2 * spans_.size())); }
 
   // First byte in [p, end) that ends an unquoted run (delimiter, quote, CR, LF), or end. SSE2 does 16 bytes per step.
   const char* find_special(const char* p, const char* end) const {
 #if defined(__SSE2__)
-    const __m128i delimiter = _mm_set1_epi8(options_.delimiter);
-    const __m128i quote = _mm_set1_epi8(options_.quote >= 0 ? static_cast<char>(options_.quote) : options_.delimiter);
+    const __m128i delimiter = _mm_set1_epi8(delimiter_byte_);
+    const __m128i quote = _mm_set1_epi8(quote_byte_);
     const __m128i lf = _mm_set1_epi8('\n');
     const __m128i cr = _mm_set1_epi8('\r');
     while (end - p >= 16) {
@@ -522,12 +543,13 @@ class CsvReader {
   }
 
   // Parses the record starting at buffer index `start` into spans_. The hot loop of the plugin.
-  Parsed parse_record(size_t start) {
+  Parsed parse_record(size_t start, const Window& window) {
     span_count_ = 0;
     scratch_.clear();
     const char* const base = buffer_.data();
     const char* p = base + start;
-    const char* const end = base + end_;
+    const char* const end = base + window.end;
+    const bool eof = window.at_eof;
     const char delimiter = options_.delimiter;
     const bool quoting = options_.quote >= 0;
     const char quote = static_cast<char>(options_.quote);
@@ -561,7 +583,7 @@ class CsvReader {
         return result;
       }
       if (*p == '\r') {
-        if (p + 1 == end && !eof_) return more(nullptr);
+        if (p + 1 == end && !eof) return more(nullptr);
         if (p + 1 < end && p[1] == '\n') {
           result.status = Status::kBlank;
           result.end = start + 2;
@@ -580,10 +602,10 @@ class CsvReader {
         for (;;) {
           const auto* q = static_cast<const char*>(std::memchr(p, quote, static_cast<size_t>(end - p)));
           if (q == nullptr) {
-            if (!eof_) return more(open);
+            if (!eof) return more(open);
             return fail(Broken::kUnterminated, open, open);
           }
-          if (q + 1 == end && !eof_) return more(open);
+          if (q + 1 == end && !eof) return more(open);
           if (q + 1 < end && q[1] == quote) {  // "" inside quotes is one quote character
             if (!unescaped) {
               unescaped = true;
@@ -604,7 +626,7 @@ class CsvReader {
           break;
         }
         if (p == end) {
-          if (!eof_) return more(nullptr);
+          if (!eof) return more(nullptr);
           return done(p, newlines);
         }
         if (*p == delimiter) {
@@ -614,7 +636,7 @@ class CsvReader {
         if (*p == '\n') return done(p + 1, newlines + 1);
         if (*p == '\r') {
           if (p + 1 == end) {
-            if (!eof_) return more(nullptr);
+            if (!eof) return more(nullptr);
             return done(p + 1, newlines);
           }
           if (p[1] == '\n') return done(p + 2, newlines + 1);
@@ -628,7 +650,7 @@ class CsvReader {
       for (;;) {
         p = find_special(p, end);
         if (p == end) {
-          if (!eof_) return more(nullptr);
+          if (!eof) return more(nullptr);
           add_span(index(field), static_cast<size_t>(p - field), false);
           return done(p, newlines);
         }
@@ -644,7 +666,7 @@ class CsvReader {
         }
         if (c == '\r') {
           if (p + 1 == end) {
-            if (!eof_) return more(nullptr);
+            if (!eof) return more(nullptr);
             add_span(index(field), static_cast<size_t>(p - field), false);
             return done(p + 1, newlines);
           }
@@ -697,7 +719,7 @@ class CsvReader {
     row.line = line_;
     row.fields.clear();
     row.reason = broken_reason(parsed, record);
-    if (lines > 1) row.reason += lines_note(lines);
+    row.reason += set_aside_note(record, span_end, parsed.broken == Broken::kUnterminated ? parsed.quote_open : parsed.at);
     row.raw.clear();
     append_escaped_raw(row.raw, without_line_break(record, span_end - begin_));
     begin_ = span_end;
@@ -706,44 +728,44 @@ class CsvReader {
   }
 
   // A record that outgrew max_record_bytes. Inside a quoted field it is a broken quote (resume after the line of
-  // the opening quote); otherwise the line is too long to hold: report its start and drop it up to its line break.
-  Next oversized(const Parsed& parsed, Row& row) {
+  // the opening quote, if that line ends inside the window); otherwise the input is too long to hold: report its
+  // start and drop it up to the first line break after the window.
+  Next oversized(const Parsed& parsed, const Window& window, Row& row) {
     const char* base = buffer_.data();
     const char* record = base + begin_;
     row.line = line_;
     row.fields.clear();
     row.raw.clear();
     if (parsed.quote_open != kNone) {
-      if (const char* newline = find_newline(parsed.quote_open); newline != nullptr) {
+      if (const char* newline = find_newline(parsed.quote_open, window.end); newline != nullptr) {
         size_t span_end = static_cast<size_t>(newline - base) + 1;
         size_t lines = static_cast<size_t>(std::count(record, base + span_end, '\n'));
         row.reason = "broken quote: quoted field " + std::to_string(parsed.field_number) + " opened at " +
                      location(record, base + parsed.quote_open) + " is not closed within max_record_bytes (" +
                      std::to_string(options_.max_record_bytes) + ")";
-        if (lines > 1) row.reason += lines_note(lines);
+        row.reason += set_aside_note(record, span_end, parsed.quote_open);
         append_escaped_raw(row.raw, without_line_break(record, span_end - begin_));
         begin_ = span_end;
         line_ += lines;
         return Next::kInvalid;
       }
     }
-    constexpr size_t kRawPrefix = 1024;
+    const size_t prefix = std::min(kRawPrefix, options_.max_record_bytes);
     row.reason = "record longer than max_record_bytes (" + std::to_string(options_.max_record_bytes) +
-                 "); dropped up to its line break, raw text truncated to its first " + std::to_string(kRawPrefix) +
+                 "); dropped up to the next line break, raw text cut to its first " + std::to_string(prefix) +
                  " bytes";
-    append_escaped_raw(row.raw, std::string_view(record, std::min(kRawPrefix, end_ - begin_)));
+    append_escaped_raw(row.raw, std::string_view(record, prefix));
     row.raw += "...";
-    // Drop everything read so far, then up to and including the next line break.
-    line_ += static_cast<size_t>(std::count(record, base + end_, '\n'));
-    begin_ = end_;
+    line_ += static_cast<size_t>(std::count(record, base + window.end, '\n'));
+    begin_ = window.end;
     for (;;) {
-      if (begin_ == end_ && !fill()) break;
       if (const char* newline = find_newline(begin_); newline != nullptr) {
         begin_ = static_cast<size_t>(newline - buffer_.data()) + 1;
         ++line_;
         break;
       }
       begin_ = end_;
+      if (!fill()) break;
     }
     return Next::kInvalid;
   }
@@ -779,9 +801,19 @@ class CsvReader {
     return "byte " + std::to_string(at - line_start + 1) + " of line " + std::to_string(line);
   }
 
-  std::string lines_note(size_t lines) const {
-    return "; the record's lines " + std::to_string(line_) + "-" + std::to_string(line_ + lines - 1) +
-           " are set aside, reading resumes at line " + std::to_string(line_ + lines);
+  // When the lines set aside are not simply the one line the error is on, says which lines they are and where
+  // reading resumes: "; set aside lines 2-3, reading resumes at line 4".
+  std::string set_aside_note(const char* record, size_t span_end, size_t error_index) const {
+    const char* base = buffer_.data();
+    const char* last = base + span_end;
+    size_t newlines = static_cast<size_t>(std::count(record, last, '\n'));
+    size_t span_lines = 1 + static_cast<size_t>(std::count(record, last - (last > record && last[-1] == '\n'), '\n'));
+    uint64_t error_line = line_ + static_cast<uint64_t>(std::count(record, base + error_index, '\n'));
+    if (span_lines == 1 && error_line == line_) return {};
+    std::string note = span_lines == 1 ? "; set aside line " + std::to_string(line_)
+                                       : "; set aside lines " + std::to_string(line_) + "-" +
+                                             std::to_string(line_ + span_lines - 1);
+    return note + ", reading resumes at line " + std::to_string(line_ + newlines);
   }
 
   std::string upper_encoding_name() const {
@@ -811,7 +843,9 @@ class CsvReader {
   size_t anchor_index_ = 0;      // a buffer index whose file offset is known...
   uint64_t anchor_offset_ = 0;   // ...and that offset
 
-  std::array<bool, 256> special_{};
+  std::array<bool, 256> special_{};  // bytes that end an unquoted run
+  char delimiter_byte_ = ',';
+  char quote_byte_ = '"';            // the delimiter again when quoting is off
   std::vector<std::string> columns_;
   std::string count_source_ = "header has";
   Position data_start_;

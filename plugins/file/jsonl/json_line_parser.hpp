@@ -11,8 +11,8 @@
 // Value mapping:
 //   string -> kString (unescaped)          true/false -> kBool        null -> kNull
 //   integer that fits int64 -> kInt         larger integer -> kDecimal (source text)
-//   number with fraction/exponent -> kDouble, except a plain decimal (no exponent) with more than 15 significant
-//   digits -> kDecimal (source text), since a double would round it
+//   number with fraction/exponent -> kDouble, unless it has more than 15 significant digits and the double's shortest
+//   text differs from it (the double would round it): then kDecimal, the source text (exponent written out)
 //   object or array -> kJson, compacted (insignificant whitespace removed, everything else as in the source)
 //
 // Errors: parse() returns false and error() says what and where ("expected ':' after the key at byte 17"). A line
@@ -50,6 +50,10 @@ class JsonLineParser {
  public:
   static constexpr size_t kMaxDepth = 512;
 
+  // `utf8_fast_check`: optional fast whole-line UTF-8 check (the plugin passes simdjson's SIMD validator); true means
+  // valid. The built-in scalar check still locates the first bad byte when it returns false.
+  explicit JsonLineParser(bool (*utf8_fast_check)(const char*, size_t) = nullptr) : utf8_fast_check_(utf8_fast_check) {}
+
   // Parses `line` (without its line break). On success fields() holds the members in order; its views point into
   // `line` or into the parser and stay valid until the next parse() or the line's storage changes.
   bool parse(std::string_view line) {
@@ -58,9 +62,11 @@ class JsonLineParser {
     pending_.clear();
     fields_.clear();
     error_.clear();
-    if (size_t bad = find_invalid_utf8(line.data(), line.size()); bad != kValidUtf8) {
-      error_ = "invalid UTF-8 at byte " + std::to_string(bad + 1);
-      return false;
+    if (utf8_fast_check_ == nullptr || !utf8_fast_check_(line.data(), line.size())) {
+      if (size_t bad = find_invalid_utf8(line.data(), line.size()); bad != kValidUtf8) {
+        error_ = "invalid UTF-8 at byte " + std::to_string(bad + 1);
+        return false;
+      }
     }
     p_ = line.data();
     end_ = p_ + line.size();
@@ -171,32 +177,88 @@ class JsonLineParser {
       }
       return true;
     }
-    if (!exponent && significant_digits(text) > 15) {
-      field.kind = ValueKind::kDecimal;
-      field.text = source;
-      return true;
-    }
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), field.double_value);
     if (error != std::errc()) {
       p_ = start;
       return fail("number out of the range of a double");
     }
     field.kind = ValueKind::kDouble;
+    // Up to 15 significant digits always survive a double. Beyond that, keep the double only when its shortest text
+    // has the same digits; otherwise the exact decimal text (exponent written out).
+    Digits written = normalize(text);
+    if (written.digits.size() <= 15) return true;
+    char shortest[32];
+    auto printed = std::to_chars(shortest, shortest + sizeof shortest, field.double_value);
+    Digits round_trip = normalize(std::string_view(shortest, static_cast<size_t>(printed.ptr - shortest)));
+    if (round_trip.digits == written.digits && round_trip.exponent == written.exponent) return true;
+    field.kind = ValueKind::kDecimal;
+    if (!exponent) {
+      field.text = source;
+      return true;
+    }
+    field.text = {storage_.size(), 0, true};
+    append_plain(storage_, written);
+    field.text.size = storage_.size() - field.text.offset;
     return true;
   }
 
-  static size_t significant_digits(std::string_view number) {
-    size_t first = std::string_view::npos, last = 0, digits = 0;
-    for (char c : number) {
-      if (c == 'e' || c == 'E') break;
-      if (c < '0' || c > '9') continue;
-      if (c != '0') {
-        if (first == std::string_view::npos) first = digits;
-        last = digits;
-      }
-      ++digits;
+  // A number as sign, significant digits (no leading or trailing zeros) and exponent: value = 0.DIGITS x 10^exponent.
+  struct Digits {
+    bool negative = false;
+    std::string digits;
+    int64_t exponent = 0;
+  };
+
+  static Digits normalize(std::string_view number) {
+    Digits out;
+    size_t i = 0;
+    if (i < number.size() && number[i] == '-') {
+      out.negative = true;
+      ++i;
     }
-    return first == std::string_view::npos ? 0 : last - first + 1;
+    // All mantissa digits in order, and how many stood before the point: value = 0.DIGITS x 10^integer_digits.
+    int64_t integer_digits = 0;
+    bool after_point = false;
+    for (; i < number.size() && number[i] != 'e' && number[i] != 'E'; ++i) {
+      if (number[i] == '.') {
+        after_point = true;
+        continue;
+      }
+      out.digits += number[i];
+      if (!after_point) ++integer_digits;
+    }
+    out.exponent = integer_digits;
+    if (i < number.size()) {
+      std::string_view tail = number.substr(i + 1);
+      if (!tail.empty() && tail[0] == '+') tail.remove_prefix(1);
+      int64_t exponent_part = 0;
+      std::from_chars(tail.data(), tail.data() + tail.size(), exponent_part);
+      out.exponent += exponent_part;
+    }
+    size_t leading = out.digits.find_first_not_of('0');
+    if (leading == std::string::npos) return Digits{};
+    out.digits.erase(0, leading);
+    out.exponent -= static_cast<int64_t>(leading);
+    out.digits.erase(out.digits.find_last_not_of('0') + 1);
+    return out;
+  }
+
+  // Writes `number` in plain decimal notation, e.g. {"123", 1} -> "1.23", {"5", -2} -> "0.0005".
+  static void append_plain(std::string& out, const Digits& number) {
+    if (number.negative) out += '-';
+    const auto length = static_cast<int64_t>(number.digits.size());
+    if (number.exponent <= 0) {
+      out += "0.";
+      out.append(static_cast<size_t>(-number.exponent), '0');
+      out += number.digits;
+    } else if (number.exponent >= length) {
+      out += number.digits;
+      out.append(static_cast<size_t>(number.exponent - length), '0');
+    } else {
+      out.append(number.digits, 0, static_cast<size_t>(number.exponent));
+      out += '.';
+      out.append(number.digits, static_cast<size_t>(number.exponent), std::string::npos);
+    }
   }
 
   // RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -495,6 +557,7 @@ class JsonLineParser {
     return false;
   }
 
+  bool (*utf8_fast_check_)(const char*, size_t) = nullptr;
   std::string_view line_;
   const char* p_ = nullptr;
   const char* end_ = nullptr;

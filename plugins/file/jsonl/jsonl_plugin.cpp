@@ -1,6 +1,7 @@
 // The "jsonl" connector: reads a JSON Lines file (one object per line) as a source and writes one as a sink. SDK glue
 // only; line splitting lives in line_reader.hpp, parsing in json_line_parser.hpp and serialization in
 // json_writer.hpp, all free of SDK types so that unit tests drive them.
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,6 +111,8 @@ auto translate_errors(Body&& body) -> decltype(body()) {
   }
 }
 
+bool simd_valid_utf8(const char* text, size_t size) { return simdjson::validate_utf8(text, size); }
+
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 std::unique_ptr<LineReader> open_reader(const Config& config, std::optional<Position> resume) {
@@ -126,7 +129,7 @@ std::unique_ptr<LineReader> open_reader(const Config& config, std::optional<Posi
 class JsonlStream final : public sdk::StreamReader {
  public:
   JsonlStream(std::unique_ptr<LineReader> reader, size_t max_line_bytes)
-      : reader_(std::move(reader)), max_line_bytes_(max_line_bytes) {}
+      : reader_(std::move(reader)), max_line_bytes_(max_line_bytes), parser_(&simd_valid_utf8) {}
 
   // Emits up to max_records records plus the invalid lines met on the way (also capped at max_records), then the
   // cursor and the progress. Blank lines are skipped.

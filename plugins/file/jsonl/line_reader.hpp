@@ -102,7 +102,8 @@ class LineReader {
                           std::to_string(size) + " bytes; was it truncated or replaced? Reset the stream's state "
                           "to read it again");
       }
-      if (resume->offset > data_start_.offset && !follows_line_break(resume->offset)) {
+      // The end of the file is a valid place to stop even when the last line has no line break.
+      if (resume->offset > data_start_.offset && resume->offset < size && !follows_line_break(resume->offset)) {
         throw FormatError(name_ + ": the cursor (byte " + std::to_string(resume->offset) +
                           ") is not at the start of a line; the file changed since it was saved. Reset the stream's "
                           "state to read it again");
@@ -125,6 +126,7 @@ class LineReader {
       if (newline == nullptr && begin_ == end_) return Next::kEnd;
       size_t stop = newline ? static_cast<size_t>(newline - base) : end_;
       size_t size = stop - begin_;
+      if (size > options_.max_line_bytes) return too_long(line);  // whole line in the buffer, still too long
       if (size > 0 && base[stop - 1] == '\r') --size;
       line.number = line_;
       line.text = std::string_view(base + begin_, size);
@@ -154,22 +156,29 @@ class LineReader {
     return true;
   }
 
-  // Reports the first bytes of an over-long line and drops the rest of it.
+  // Reports the first bytes of an over-long line and drops the rest of it, reading on to its line break if needed.
   Next too_long(Line& line) {
     constexpr size_t kPrefix = 1024;
-    prefix_.assign(buffer_.data() + begin_, std::min(kPrefix, end_ - begin_));
+    const char* newline = find_newline(begin_);
+    size_t line_end = newline ? static_cast<size_t>(newline - buffer_.data()) : end_;
+    // At least max_line_bytes of the line are buffered whenever we get here, so the prefix does not depend on chunking.
+    prefix_.assign(buffer_.data() + begin_, std::min({kPrefix, options_.max_line_bytes, line_end - begin_}));
     line.number = line_;
     line.text = prefix_;
+    ++line_;
+    if (newline != nullptr) {
+      begin_ = line_end + 1;
+      return Next::kTooLong;
+    }
     begin_ = end_;
     for (;;) {
       if (begin_ == end_ && !fill()) break;
-      if (const char* newline = find_newline(begin_); newline != nullptr) {
-        begin_ = static_cast<size_t>(newline - buffer_.data()) + 1;
+      if (const char* found = find_newline(begin_); found != nullptr) {
+        begin_ = static_cast<size_t>(found - buffer_.data()) + 1;
         break;
       }
       begin_ = end_;
     }
-    ++line_;
     return Next::kTooLong;
   }
 

@@ -3,7 +3,7 @@
 // load_pipeline reads YAML, resolves ${env:NAME} / ${file:PATH} references, checks the document against the
 // embedded schemas/pipeline.schema.json and the rules a schema cannot state (unique names, known keys with "did
 // you mean"), and resolves relative paths. Checks that need plugins or built-in stage factories live in
-// conflux/engine/plan.hpp.
+// conflux/pipeline/builder.hpp.
 #pragma once
 
 #include <optional>
@@ -71,7 +71,9 @@ struct PipelineConfig {
   YamlDocument document;  // for locating later diagnostics
 };
 
-// Returns the config, or kFailedPrecondition when `diagnostics` received at least one problem (all are collected).
+// Every problem goes to `diagnostics`. Returns the config whenever the document's shape allowed building one, even
+// if `diagnostics` holds problems (unknown keys, unset ${env:..}), so that later checks can report theirs as well:
+// callers must treat a non-empty `diagnostics` as failure. kFailedPrecondition when no config could be built.
 Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagnostic>& diagnostics);
 
 // The pipeline JSON Schema (schemas/pipeline.schema.json, embedded at build time).

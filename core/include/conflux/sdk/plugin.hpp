@@ -11,6 +11,7 @@
 #include <conflux/abi/conflux_abi.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>

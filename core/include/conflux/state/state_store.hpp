@@ -36,7 +36,7 @@ struct DeadLetter {
   int64_t run_id = 0;
   std::string source;
   std::string stream;
-  std::string stage;        // the stage that rejected it ("source", a stage name, or "sink")
+  std::string stage;        // the step that rejected it: the source's, a stage's or the sink's name
   std::string reason;       // why, in words a user can act on
   std::string payload;      // the record as JSON, or the raw input text when it never became a record
   bool payload_is_record = true;

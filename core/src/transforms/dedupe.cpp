@@ -1,0 +1,315 @@
+// dedupe: drops records whose key (one or more fields) was already seen. keep: first streams and remembers only a
+// 128-bit hash per distinct key; keep: last and most_complete hold the current winner per key until finish().
+// Records whose key parts are all blank are never deduplicated (they pass through at once).
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "config_reader.hpp"
+#include "stages.hpp"
+#include "text_util.hpp"
+
+namespace conflux::transforms::internal {
+
+namespace {
+
+struct Hash128 {
+  uint64_t low = 0;
+  uint64_t high = 0;
+  bool operator==(const Hash128& other) const { return low == other.low && high == other.high; }
+  bool empty() const { return low == 0 && high == 0; }
+};
+
+struct Hash128Hasher {
+  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.low); }
+};
+
+// MurmurHash3_x64_128 (Austin Appleby, public domain): fast, well mixed, 128 bits, so that a collision between two
+// distinct keys (which would drop a record wrongly) is out of reach for any realistic run (~1e-20 at 1e9 keys).
+uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+uint64_t fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
+Hash128 murmur3_128(std::string_view data, uint64_t seed = 0x5bd1e995c0f1u) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
+  const size_t length = data.size();
+  const size_t blocks = length / 16;
+  uint64_t h1 = seed;
+  uint64_t h2 = seed;
+  const uint64_t c1 = 0x87c37b91114253d5ULL;
+  const uint64_t c2 = 0x4cf5ad432745937fULL;
+  for (size_t i = 0; i < blocks; ++i) {
+    uint64_t k1 = 0;
+    uint64_t k2 = 0;
+    std::memcpy(&k1, bytes + i * 16, 8);
+    std::memcpy(&k2, bytes + i * 16 + 8, 8);
+    k1 *= c1;
+    k1 = rotl64(k1, 31);
+    k1 *= c2;
+    h1 ^= k1;
+    h1 = rotl64(h1, 27);
+    h1 += h2;
+    h1 = h1 * 5 + 0x52dce729;
+    k2 *= c2;
+    k2 = rotl64(k2, 33);
+    k2 *= c1;
+    h2 ^= k2;
+    h2 = rotl64(h2, 31);
+    h2 += h1;
+    h2 = h2 * 5 + 0x38495ab5;
+  }
+  const uint8_t* tail = bytes + blocks * 16;
+  uint64_t k1 = 0;
+  uint64_t k2 = 0;
+  switch (length & 15) {
+    case 15: k2 ^= static_cast<uint64_t>(tail[14]) << 48; [[fallthrough]];
+    case 14: k2 ^= static_cast<uint64_t>(tail[13]) << 40; [[fallthrough]];
+    case 13: k2 ^= static_cast<uint64_t>(tail[12]) << 32; [[fallthrough]];
+    case 12: k2 ^= static_cast<uint64_t>(tail[11]) << 24; [[fallthrough]];
+    case 11: k2 ^= static_cast<uint64_t>(tail[10]) << 16; [[fallthrough]];
+    case 10: k2 ^= static_cast<uint64_t>(tail[9]) << 8; [[fallthrough]];
+    case 9:
+      k2 ^= static_cast<uint64_t>(tail[8]);
+      k2 *= c2;
+      k2 = rotl64(k2, 33);
+      k2 *= c1;
+      h2 ^= k2;
+      [[fallthrough]];
+    case 8: k1 ^= static_cast<uint64_t>(tail[7]) << 56; [[fallthrough]];
+    case 7: k1 ^= static_cast<uint64_t>(tail[6]) << 48; [[fallthrough]];
+    case 6: k1 ^= static_cast<uint64_t>(tail[5]) << 40; [[fallthrough]];
+    case 5: k1 ^= static_cast<uint64_t>(tail[4]) << 32; [[fallthrough]];
+    case 4: k1 ^= static_cast<uint64_t>(tail[3]) << 24; [[fallthrough]];
+    case 3: k1 ^= static_cast<uint64_t>(tail[2]) << 16; [[fallthrough]];
+    case 2: k1 ^= static_cast<uint64_t>(tail[1]) << 8; [[fallthrough]];
+    case 1:
+      k1 ^= static_cast<uint64_t>(tail[0]);
+      k1 *= c1;
+      k1 = rotl64(k1, 31);
+      k1 *= c2;
+      h1 ^= k1;
+      break;
+    default: break;
+  }
+  h1 ^= length;
+  h2 ^= length;
+  h1 += h2;
+  h2 += h1;
+  h1 = fmix64(h1);
+  h2 = fmix64(h2);
+  h1 += h2;
+  h2 += h1;
+  return {h1, h2};
+}
+
+// Open-addressing set of 128-bit hashes: 16 bytes a slot, at most 3/4 full, so 21-43 bytes per distinct key.
+class HashSet128 {
+ public:
+  // True when `h` was not in the set (and is now).
+  bool insert(Hash128 h) {
+    if (h.empty()) h.low = 1;  // the all-zero value marks a free slot
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+    if (place(slots_, h)) {
+      ++size_;
+      return true;
+    }
+    return false;
+  }
+  size_t size() const { return size_; }
+
+ private:
+  static bool place(std::vector<Hash128>& slots, const Hash128& h) {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = static_cast<size_t>(h.high) & mask;; i = (i + 1) & mask) {
+      if (slots[i].empty()) {
+        slots[i] = h;
+        return true;
+      }
+      if (slots[i] == h) return false;
+    }
+  }
+  void grow() {
+    std::vector<Hash128> bigger(slots_.empty() ? 1024 : slots_.size() * 2);
+    for (const Hash128& h : slots_) {
+      if (!h.empty()) place(bigger, h);
+    }
+    slots_.swap(bigger);
+  }
+
+  std::vector<Hash128> slots_;
+  size_t size_ = 0;
+};
+
+using engine::Rejected;
+
+enum class Keep { kFirst, kLast, kMostComplete };
+
+class DedupeTransform final : public engine::Transform {
+ public:
+  DedupeTransform(std::vector<std::string> key, Keep keep, bool normalise)
+      : key_(std::move(key)), keep_(keep), normalise_(normalise) {}
+
+  Status apply(std::vector<Record>& records, std::vector<Rejected>& rejected) override {
+    size_t kept = 0;
+    for (size_t i = 0; i < records.size(); ++i) {
+      Hash128 h;
+      if (!key_hash(records[i], h)) {  // every key part blank: never a duplicate
+        if (kept != i) records[kept] = std::move(records[i]);
+        ++kept;
+        continue;
+      }
+      if (keep_ == Keep::kFirst) {
+        if (seen_.insert(h)) {
+          if (kept != i) records[kept] = std::move(records[i]);
+          ++kept;
+        } else {
+          std::string reason = "dedupe: duplicate of key " + key_text(records[i]);
+          rejected.push_back({std::move(records[i]), std::move(reason), false});
+        }
+        continue;
+      }
+      hold(h, std::move(records[i]), rejected);
+    }
+    records.resize(kept);
+    return Status::ok();
+  }
+
+  Status finish(std::vector<Record>& records, std::vector<Rejected>& /*rejected*/) override {
+    std::vector<Held*> winners;
+    winners.reserve(held_.size());
+    for (auto& [h, held] : held_) winners.push_back(&held);
+    std::sort(winners.begin(), winners.end(), [](const Held* a, const Held* b) { return a->sequence < b->sequence; });
+    for (Held* held : winners) records.push_back(std::move(held->record));
+    held_.clear();
+    return Status::ok();
+  }
+
+  bool holds_records() const override { return keep_ != Keep::kFirst; }
+
+ private:
+  struct Held {
+    uint64_t sequence = 0;
+    size_t completeness = 0;
+    Record record;
+  };
+
+  void hold(const Hash128& h, Record record, std::vector<Rejected>& rejected) {
+    const uint64_t sequence = next_sequence_++;
+    auto it = held_.find(h);
+    if (it == held_.end()) {
+      size_t completeness = keep_ == Keep::kMostComplete ? record.non_blank_count() : 0;
+      held_.emplace(h, Held{sequence, completeness, std::move(record)});
+      return;
+    }
+    Held& current = it->second;
+    if (keep_ == Keep::kLast) {
+      std::string reason = "dedupe: duplicate of key " + key_text(current.record) + " (a later record was kept)";
+      rejected.push_back({std::move(current.record), std::move(reason), false});
+      current = Held{sequence, 0, std::move(record)};
+      return;
+    }
+    size_t completeness = record.non_blank_count();
+    if (completeness > current.completeness) {  // ties keep the earlier record
+      std::string reason = "dedupe: duplicate of key " + key_text(current.record) + " (a more complete record was kept)";
+      rejected.push_back({std::move(current.record), std::move(reason), false});
+      current = Held{sequence, completeness, std::move(record)};
+    } else {
+      std::string reason = "dedupe: duplicate of key " + key_text(record) + " (an as complete or more complete record was kept)";
+      rejected.push_back({std::move(record), std::move(reason), false});
+    }
+  }
+
+  std::string part(const Value* value) const {
+    if (value == nullptr || value->is_blank()) return {};
+    std::string text = value->to_text();
+    if (!normalise_) return text;
+    return fold_case(trim_unicode(text));
+  }
+
+  // False when every key part is blank.
+  bool key_hash(const Record& record, Hash128& out) const {
+    thread_local std::string buffer;
+    buffer.clear();
+    bool any = false;
+    for (const std::string& field : key_) {
+      const Value* value = record.find(field);
+      std::string text = part(value);
+      any = any || !text.empty();
+      const uint64_t length = text.size();
+      buffer.append(reinterpret_cast<const char*>(&length), sizeof length);  // length prefix: ("ab","c") != ("a","bc")
+      buffer += text;
+    }
+    if (!any) return false;
+    out = murmur3_128(buffer);
+    return true;
+  }
+
+  std::string key_text(const Record& record) const {
+    std::string out;
+    for (const std::string& field : key_) {
+      if (!out.empty()) out += ", ";
+      out += field + "=" + quote_for_reason(part(record.find(field)));
+    }
+    return out;
+  }
+
+  std::vector<std::string> key_;
+  Keep keep_;
+  bool normalise_;
+  HashSet128 seen_;
+  std::unordered_map<Hash128, Held, Hash128Hasher> held_;
+  uint64_t next_sequence_ = 0;
+};
+
+}  // namespace
+
+TransformResult make_dedupe(const Json& config) {
+  ConfigReader reader("dedupe", config);
+  CONFLUX_RETURN_IF_ERROR(reader.check_keys({"key", "keep", "normalise"}));
+  if (!reader.has("key")) return reader.error("missing required key 'key'");
+  std::vector<std::string> key;
+  CONFLUX_TX_ASSIGN(key, reader.string_list("key", /*allow_single=*/true));
+  if (key.empty()) return reader.error("'key' is empty");
+  for (size_t i = 0; i < key.size(); ++i) {
+    for (size_t j = i + 1; j < key.size(); ++j) {
+      if (key[i] == key[j]) return reader.error("field '" + key[i] + "' appears twice in key");
+    }
+  }
+  size_t keep = 0;
+  CONFLUX_TX_ASSIGN(keep, reader.choice("keep", {"first", "last", "most_complete"}, 0));
+  bool normalise = false;
+  CONFLUX_TX_ASSIGN(normalise, reader.boolean("normalise", false));
+  return std::unique_ptr<engine::Transform>(new DedupeTransform(std::move(key), static_cast<Keep>(keep), normalise));
+}
+
+Json dedupe_schema() {
+  return object_schema(
+      "dedupe",
+      "Drops records whose key was already seen (by rule, not as invalid). Records whose key fields are all blank "
+      "are never deduplicated.",
+      {{"key",
+        {{"description", "Key field, or list of fields forming a composite key."},
+         {"oneOf", Json::array({{{"type", "string"}, {"minLength", 1}},
+                                {{"type", "array"},
+                                 {"minItems", 1},
+                                 {"uniqueItems", true},
+                                 {"items", {{"type", "string"}, {"minLength", 1}}}}})}}},
+       {"keep",
+        {{"enum", Json::array({"first", "last", "most_complete"})},
+         {"default", "first"},
+         {"description", "first: streams, keeps the first record of each key. last / most_complete (most non-blank "
+                         "fields, earliest on ties): hold records until the end of the run."}}},
+       {"normalise",
+        {{"type", "boolean"},
+         {"default", false},
+         {"description", "Compare key parts trimmed and case-folded (Unicode)."}}}},
+      Json::array({"key"}));
+}
+
+}  // namespace conflux::transforms::internal
