@@ -33,4 +33,8 @@ expect_err() { grep -qF -- "$1" <<<"$ERR" || fail "stderr lacks '$1'; stderr: $E
 expect_eq() { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; pass; }
 # summary_field NAME: a number from the last `run --json` summary in $OUT.
 summary_field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1" <<<"$OUT"; }
+# sink_field NAME: a counter of the sink's stage summary in the last `run --json` output.
+sink_field() {
+  python3 -c 'import json,sys; print([s for s in json.loads(sys.stdin.read())["stages"] if s["role"] == "sink"][0][sys.argv[1]])' "$1" <<<"$OUT"
+}
 done_ok() { echo "$TEST_NAME: $CHECKS checks passed"; }

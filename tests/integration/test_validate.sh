@@ -99,6 +99,6 @@ sink: {name: crm, type: local_crm, config: {path: "${file:no-such-secret.txt}"}}
 YAML
 run_conflux validate secrets.yaml
 expect_code 2
-expect_err "secrets.yaml:6:21: environment variable 'CONFLUX_TEST_UNSET_VARIABLE' is not set"
+expect_err "secrets.yaml:6:20: environment variable 'CONFLUX_TEST_UNSET_VARIABLE' is not set"
 expect_err "cannot read secret file"
 done_ok

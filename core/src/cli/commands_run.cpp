@@ -70,7 +70,8 @@ std::optional<std::pair<config::PipelineConfig, engine::Plan>> prepare(const std
   // Problems found so far do not stop the plugin and stage checks: the user sees every problem in one pass.
   auto host = pipeline::make_plugin_host(*config);
   pipeline::BuildOptions options;
-  options.instantiate = instantiate;
+  // With problems already found, only check: creating plugins from a broken config could reach out with it.
+  options.instantiate = instantiate && diagnostics.empty();
   options.cancel = &interrupt_flag();
   auto plan = pipeline::build_plan(*config, host, diagnostics, options);
   print_diagnostics(diagnostics);

@@ -17,6 +17,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr size_t kMaxDropRules = 32;
+
 // A bounded hand-off from the reading thread to the processing thread: back-pressure keeps memory flat.
 class BatchQueue {
  public:
@@ -464,7 +466,16 @@ class Runner {
       if (!r.invalid) {
         s.dropped++;
         summary_.dropped++;
-        s.drop_rules[r.reason]++;
+        // Rules are meant to be few and stable; a stage that puts record values into its rule text would grow the
+        // summary without bound, so past kMaxDropRules distinct rules the rest are counted together.
+        auto rule = s.drop_rules.find(r.reason);
+        if (rule != s.drop_rules.end()) {
+          rule->second++;
+        } else if (s.drop_rules.size() < kMaxDropRules) {
+          s.drop_rules.emplace(r.reason, 1);
+        } else {
+          s.drop_rules["(other rules)"]++;
+        }
         continue;
       }
       switch (ref.stage->on_invalid) {

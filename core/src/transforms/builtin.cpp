@@ -24,9 +24,11 @@ const std::vector<StageType>& stage_types() {
   static const std::vector<StageType> kTypes = {
       {"cast", internal::make_cast, internal::cast_schema},
       {"clean", internal::make_clean, internal::clean_schema},
-      {"copy", [](const Json& c) { return internal::make_map("copy", c); }, [] { return internal::map_schema("copy"); }},
+      {"copy", [](const Json& c) { return internal::make_map("copy", c); },
+       [] { return internal::map_schema("copy"); }},
       {"dedupe", internal::make_dedupe, internal::dedupe_schema},
-      {"drop", [](const Json& c) { return internal::make_map("drop", c); }, [] { return internal::map_schema("drop"); }},
+      {"drop", [](const Json& c) { return internal::make_map("drop", c); },
+       [] { return internal::map_schema("drop"); }},
       {"email", internal::make_email, internal::email_schema},
       {"filter", internal::make_filter, internal::filter_schema},
       {"hash_pii", internal::make_hash_pii, internal::hash_pii_schema},
@@ -111,13 +113,11 @@ std::string schema_dir() {
     if (!explicit_schema_dir().empty()) return explicit_schema_dir();
   }
   if (const char* env = std::getenv("CONFLUX_SCHEMA_DIR"); env != nullptr && *env != '\0') return env;
-  std::string source_dir = CONFLUX_SOURCE_DIR;
-  source_dir += "/schemas";
+  // Literal concatenation: GCC 12's -Warray-bounds misfires on std::string += of these short literals.
+  const std::string source_dir = CONFLUX_SOURCE_DIR "/schemas";
   std::error_code error;
   if (std::filesystem::is_directory(source_dir, error)) return source_dir;
-  std::string install_dir = CONFLUX_INSTALL_DATA_DIR;
-  install_dir += "/schemas";
-  return install_dir;
+  return CONFLUX_INSTALL_DATA_DIR "/schemas";
 }
 
 }  // namespace conflux::transforms

@@ -15,8 +15,8 @@ namespace conflux::transforms::internal {
 namespace {
 
 enum class CastType { kInt, kDecimal, kDouble, kBool, kTimestamp, kDate, kString };
-constexpr std::array<std::string_view, 7> kTypeNames = {"int", "decimal", "double", "bool",
-                                                       "timestamp", "date", "string"};
+constexpr std::array<std::string_view, 7> kTypeNames = {"int",       "decimal", "double", "bool",
+                                                        "timestamp", "date",    "string"};
 enum class DecimalSeparator { kAuto, kDot, kComma };
 
 const char* type_name(CastType type) { return kTypeNames[static_cast<size_t>(type)].data(); }
@@ -43,7 +43,7 @@ bool parse_decimal(std::string_view text, DecimalSeparator mode, std::string& ou
   }
   if (text.empty()) return false;
   // Tokenise into digit runs and the separators between them.
-  std::string digits;                      // all digits, in order
+  std::string digits;                               // all digits, in order
   std::vector<std::pair<char, size_t>> separators;  // ('.', ',' or ' ') and the digit count before it
   for (size_t i = 0; i < text.size();) {
     char c = text[i];
@@ -92,7 +92,8 @@ bool parse_decimal(std::string_view text, DecimalSeparator mode, std::string& ou
       continue;
     }
     if (decimal_at != std::string::npos) return false;  // grouping after the decimal separator
-    if (at == 0 || (previous != std::string::npos && at - previous != 3) || (previous == std::string::npos && at > 3 && c != ' ')) {
+    if (at == 0 || (previous != std::string::npos && at - previous != 3) ||
+        (previous == std::string::npos && at > 3 && c != ' ')) {
       return false;
     }
     previous = at;
@@ -157,31 +158,34 @@ class CastTransform final : public engine::RecordTransform {
   CastTransform(std::vector<std::pair<std::string, CastType>> fields, TimestampParser parser, DecimalSeparator mode)
       : fields_(std::move(fields)), parser_(std::move(parser)), mode_(mode) {}
 
+  // Converts every field first and writes only when all succeed, so a rejected record leaves as it came.
   Verdict process(Record& record, std::string& reason) const override {
+    thread_local std::vector<std::pair<Value*, Value>> converted;
+    converted.clear();
     for (const auto& [name, type] : fields_) {
       Value* value = record.find(name);
       if (value == nullptr || value->is_null()) continue;
       if (type != CastType::kString && value->is_blank()) {
-        *value = Value::null();
+        converted.emplace_back(value, Value::null());
         continue;
       }
-      Value converted;
-      if (convert(*value, type, converted)) {
-        *value = std::move(converted);
+      Value out;
+      if (convert(*value, type, out)) {
+        converted.emplace_back(value, std::move(out));
         continue;
       }
       reason += reason.empty() ? "cast: " : "; ";
       reason += "field '" + name + "': cannot convert " + quote_for_reason(value->to_text()) + " to " + type_name(type);
     }
-    return reason.empty() ? Verdict::kKeep : Verdict::kInvalid;
+    if (!reason.empty()) return Verdict::kInvalid;
+    for (auto& [target, value] : converted) *target = std::move(value);
+    return Verdict::kKeep;
   }
 
  private:
   bool convert(const Value& in, CastType type, Value& out) const {
     switch (type) {
-      case CastType::kString:
-        out = Value::string(in.to_text());
-        return true;
+      case CastType::kString: out = Value::string(in.to_text()); return true;
       case CastType::kInt: {
         if (in.type == ValueType::kInt) {
           out = in;
@@ -276,7 +280,8 @@ class CastTransform final : public engine::RecordTransform {
 
 TransformResult make_cast(const Json& config) {
   ConfigReader reader("cast", config);
-  CONFLUX_RETURN_IF_ERROR(reader.check_keys({"fields", "timestamp_formats", "timezone", "day_first", "decimal_separator"}));
+  CONFLUX_RETURN_IF_ERROR(
+      reader.check_keys({"fields", "timestamp_formats", "timezone", "day_first", "decimal_separator"}));
   if (!reader.has("fields")) return reader.error("missing required key 'fields'");
   std::vector<std::pair<std::string, std::string>> raw_fields;
   CONFLUX_TX_ASSIGN(raw_fields, reader.string_map("fields"));
@@ -297,7 +302,8 @@ TransformResult make_cast(const Json& config) {
   TimestampOptions options;
   if (reader.has("timestamp_formats")) {
     const Json& formats = reader.get("timestamp_formats");
-    if (!formats.is_array() || formats.empty()) return reader.error("'timestamp_formats' must be a non-empty list of patterns");
+    if (!formats.is_array() || formats.empty())
+      return reader.error("'timestamp_formats' must be a non-empty list of patterns");
     options.formats.clear();
     for (const Json& format : formats) {
       if (!format.is_string() || format.get<std::string>().empty()) {
@@ -336,8 +342,9 @@ Json cast_schema() {
          {"minItems", 1},
          {"items", {{"type", "string"}, {"minLength", 1}}},
          {"default", Json::array({"auto"})},
-         {"description", "Patterns tried in order for timestamp and date fields: 'auto' (the built-in recogniser) "
-                         "or strptime-like patterns such as '%d/%m/%Y %H:%M'."}}},
+         {"description",
+          "Patterns tried in order for timestamp and date fields: 'auto' (the built-in recogniser) "
+          "or strptime-like patterns such as '%d/%m/%Y %H:%M'."}}},
        {"timezone",
         {{"type", "string"},
          {"default", "UTC"},
@@ -349,8 +356,9 @@ Json cast_schema() {
        {"decimal_separator",
         {{"enum", Json::array({"auto", ".", ","})},
          {"default", "auto"},
-         {"description", "Decimal separator of text numbers; auto: the last of '.' and ',' when both appear, a "
-                         "separator that appears once otherwise."}}}},
+         {"description",
+          "Decimal separator of text numbers; auto: the last of '.' and ',' when both appear, a "
+          "separator that appears once otherwise."}}}},
       Json::array({"fields"}));
 }
 

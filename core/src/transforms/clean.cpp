@@ -26,6 +26,7 @@ struct CleanSpec {
   CaseMode case_mode = CaseMode::kNone;
   bool nfc = false;
   bool remove_control = false;
+  bool empty_to_null = false;
 };
 
 bool is_removable_control(UChar32 c) {
@@ -90,7 +91,8 @@ std::string title_case(std::string_view text) {
   // A word break iterator costs microseconds to open; one per thread is reused (toTitle only resets its text).
   thread_local std::unique_ptr<icu::BreakIterator> words = [] {
     UErrorCode status = U_ZERO_ERROR;
-    std::unique_ptr<icu::BreakIterator> iterator(icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
+    std::unique_ptr<icu::BreakIterator> iterator(
+        icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
     if (U_FAILURE(status)) iterator.reset();
     return iterator;
   }();
@@ -143,6 +145,10 @@ class CleanTransform final : public engine::RecordTransform {
       if (trimmed.size() != text.size()) text = std::string(trimmed);
     }
     if (spec_.collapse_spaces) text = collapse_white_space(text, valid);
+    if (spec_.empty_to_null && text.empty()) {
+      value = Value::null();
+      return;
+    }
     switch (spec_.case_mode) {
       case CaseMode::kNone: break;
       case CaseMode::kLower: text = to_lower(text); break;
@@ -160,7 +166,8 @@ class CleanTransform final : public engine::RecordTransform {
 
 TransformResult make_clean(const Json& config) {
   ConfigReader reader("clean", config);
-  CONFLUX_RETURN_IF_ERROR(reader.check_keys({"fields", "trim", "collapse_spaces", "case", "nfc", "remove_control"}));
+  CONFLUX_RETURN_IF_ERROR(
+      reader.check_keys({"fields", "trim", "collapse_spaces", "case", "nfc", "remove_control", "empty_to_null"}));
   CleanSpec spec;
   if (reader.has("fields")) {
     CONFLUX_TX_ASSIGN(spec.fields, reader.string_list("fields", /*allow_single=*/true));
@@ -173,6 +180,7 @@ TransformResult make_clean(const Json& config) {
   spec.case_mode = static_cast<CaseMode>(mode);
   CONFLUX_TX_ASSIGN(spec.nfc, reader.boolean("nfc", false));
   CONFLUX_TX_ASSIGN(spec.remove_control, reader.boolean("remove_control", false));
+  CONFLUX_TX_ASSIGN(spec.empty_to_null, reader.boolean("empty_to_null", false));
   return std::unique_ptr<engine::Transform>(new CleanTransform(std::move(spec)));
 }
 
@@ -193,10 +201,12 @@ Json clean_schema() {
        {"case",
         {{"enum", Json::array({"none", "lower", "upper", "title"})},
          {"default", "none"},
-         {"description", "Change case (Unicode rules, any script); title capitalises each word and lower-cases the "
-                         "rest of it."}}},
+         {"description",
+          "Change case (Unicode rules, any script); title capitalises each word and lower-cases the "
+          "rest of it."}}},
        {"nfc", flag(false, "Normalise to Unicode NFC (composes e.g. 'е' + U+0308 into 'ё').")},
-       {"remove_control", flag(false, "Remove control characters (except tab, LF, CR), zero-width space and BOM.")}});
+       {"remove_control", flag(false, "Remove control characters (except tab, LF, CR), zero-width space and BOM.")},
+       {"empty_to_null", flag(false, "After the other steps, turn a string left empty into null (CSV blanks).")}});
 }
 
 }  // namespace conflux::transforms::internal

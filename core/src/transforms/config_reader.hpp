@@ -56,9 +56,9 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
 }  // namespace conflux::transforms::internal
 
 // Assigns the value of a Result<T> expression to `lhs`, or returns its Status from the enclosing function.
-#define CONFLUX_TX_ASSIGN(lhs, expr)                      \
-  do {                                                     \
-    auto conflux_tx_result_ = (expr);                      \
+#define CONFLUX_TX_ASSIGN(lhs, expr)                                     \
+  do {                                                                   \
+    auto conflux_tx_result_ = (expr);                                    \
     if (!conflux_tx_result_.is_ok()) return conflux_tx_result_.status(); \
-    lhs = std::move(conflux_tx_result_).value();           \
+    lhs = std::move(conflux_tx_result_).value();                         \
   } while (0)

@@ -169,7 +169,7 @@ class DedupeTransform final : public engine::Transform {
           if (kept != i) records[kept] = std::move(records[i]);
           ++kept;
         } else {
-          std::string reason = "dedupe: duplicate of key " + key_text(records[i]);
+          std::string reason = "dedupe: duplicate " + key_names() + " (the first record was kept)";
           rejected.push_back({std::move(records[i]), std::move(reason), false});
         }
         continue;
@@ -209,18 +209,18 @@ class DedupeTransform final : public engine::Transform {
     }
     Held& current = it->second;
     if (keep_ == Keep::kLast) {
-      std::string reason = "dedupe: duplicate of key " + key_text(current.record) + " (a later record was kept)";
+      std::string reason = "dedupe: duplicate " + key_names() + " (a later record was kept)";
       rejected.push_back({std::move(current.record), std::move(reason), false});
       current = Held{sequence, 0, std::move(record)};
       return;
     }
     size_t completeness = record.non_blank_count();
     if (completeness > current.completeness) {  // ties keep the earlier record
-      std::string reason = "dedupe: duplicate of key " + key_text(current.record) + " (a more complete record was kept)";
+      std::string reason = "dedupe: duplicate " + key_names() + " (a more complete record was kept)";
       rejected.push_back({std::move(current.record), std::move(reason), false});
       current = Held{sequence, completeness, std::move(record)};
     } else {
-      std::string reason = "dedupe: duplicate of key " + key_text(record) + " (an as complete or more complete record was kept)";
+      std::string reason = "dedupe: duplicate " + key_names() + " (an as complete or more complete record was kept)";
       rejected.push_back({std::move(record), std::move(reason), false});
     }
   }
@@ -250,12 +250,10 @@ class DedupeTransform final : public engine::Transform {
     return true;
   }
 
-  std::string key_text(const Record& record) const {
+  // The rule a drop is counted under in the run summary: names the key fields, never their values.
+  std::string key_names() const {
     std::string out;
-    for (const std::string& field : key_) {
-      if (!out.empty()) out += ", ";
-      out += field + "=" + quote_for_reason(part(record.find(field)));
-    }
+    for (const auto& name : key_) out += (out.empty() ? "" : "+") + name;
     return out;
   }
 
@@ -303,8 +301,9 @@ Json dedupe_schema() {
        {"keep",
         {{"enum", Json::array({"first", "last", "most_complete"})},
          {"default", "first"},
-         {"description", "first: streams, keeps the first record of each key. last / most_complete (most non-blank "
-                         "fields, earliest on ties): hold records until the end of the run."}}},
+         {"description",
+          "first: streams, keeps the first record of each key. last / most_complete (most non-blank "
+          "fields, earliest on ties): hold records until the end of the run."}}},
        {"normalise",
         {{"type", "boolean"},
          {"default", false},

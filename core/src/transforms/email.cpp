@@ -49,7 +49,7 @@ std::string canonical_email(std::string_view address) {
   std::string_view local = address.substr(0, at);
   std::string_view domain = address.substr(at + 1);
   static constexpr std::array<std::string_view, 15> kPlusProviders = {
-      "outlook.com", "hotmail.com", "live.com",  "msn.com", "yandex.ru", "yandex.com",   "yandex.by",  "yandex.kz",
+      "outlook.com", "hotmail.com", "live.com",   "msn.com", "yandex.ru", "yandex.com",   "yandex.by",  "yandex.kz",
       "yandex.ua",   "ya.ru",       "icloud.com", "me.com",  "mac.com",   "fastmail.com", "fastmail.fm"};
   const bool gmail = domain == "gmail.com" || domain == "googlemail.com";
   bool plus_provider = gmail;
@@ -126,8 +126,9 @@ Json email_schema() {
        {"canonical",
         {{"type", "boolean"},
          {"default", false},
-         {"description", "Gmail: drop dots and +tag, googlemail.com -> gmail.com; Outlook/Hotmail/Live/MSN, Yandex, "
-                         "iCloud, Fastmail: drop +tag."}}},
+         {"description",
+          "Gmail: drop dots and +tag, googlemail.com -> gmail.com; Outlook/Hotmail/Live/MSN, Yandex, "
+          "iCloud, Fastmail: drop +tag."}}},
        {"keep_original",
         {{"type", "string"}, {"minLength", 1}, {"description", "Field that receives the value as it came in."}}},
        {"required",

@@ -11,7 +11,19 @@ namespace conflux::transforms {
 
 namespace {
 
-enum class TokenKind { kIdent, kField, kString, kNumber, kOperator, kLParen, kRParen, kLBracket, kRBracket, kComma, kEnd };
+enum class TokenKind {
+  kIdent,
+  kField,
+  kString,
+  kNumber,
+  kOperator,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kEnd
+};
 
 struct Token {
   TokenKind kind = TokenKind::kEnd;
@@ -187,9 +199,7 @@ struct Expression::Node {
           return scratch;
         }
         [[fallthrough]];
-      default:
-        scratch = Value::boolean(test(record));
-        return scratch;
+      default: scratch = Value::boolean(test(record)); return scratch;
     }
   }
 
@@ -212,7 +222,8 @@ struct Expression::Node {
     std::string_view needle = text_of(needle_value, needle_buffer);
     switch (function) {
       case Function::kStartsWith: return text.substr(0, needle.size()) == needle;
-      case Function::kEndsWith: return text.size() >= needle.size() && text.substr(text.size() - needle.size()) == needle;
+      case Function::kEndsWith:
+        return text.size() >= needle.size() && text.substr(text.size() - needle.size()) == needle;
       case Function::kContains: return text.find(needle) != std::string_view::npos;
       default: return false;
     }
@@ -235,7 +246,9 @@ class Parser {
     NodePtr root = parse_or();
     if (!failure_.is_ok()) return failure_;
     if (peek().kind != TokenKind::kEnd) return error(peek().offset, "unexpected " + describe(peek()));
-    if (!root->condition) return error(0, "the expression is a value, not a condition (compare it, e.g. " + std::string(text_) + " == true)");
+    if (!root->condition)
+      return error(0,
+                   "the expression is a value, not a condition (compare it, e.g. " + std::string(text_) + " == true)");
     return root;
   }
 
@@ -279,10 +292,14 @@ class Parser {
           if (text_[i] == '\\' && i + 1 < text_.size()) {
             // \\ \' \" \n \t are escapes; any other backslash stays, so regular expressions read as written.
             char next = text_[i + 1];
-            if (next == '\\' || next == '\'' || next == '"') token.text += next;
-            else if (next == 'n') token.text += '\n';
-            else if (next == 't') token.text += '\t';
-            else token.text.append(text_.substr(i, 2));
+            if (next == '\\' || next == '\'' || next == '"')
+              token.text += next;
+            else if (next == 'n')
+              token.text += '\n';
+            else if (next == 't')
+              token.text += '\t';
+            else
+              token.text.append(text_.substr(i, 2));
             i += 2;
             continue;
           }
@@ -302,12 +319,12 @@ class Parser {
         if (token.text.empty()) return error(i, "empty `field name`");
         token.kind = TokenKind::kField;
         i = end + 1;
-      } else if ((c >= '0' && c <= '9') ||
-                 (c == '-' && i + 1 < text_.size() && ((text_[i + 1] >= '0' && text_[i + 1] <= '9') || text_[i + 1] == '.'))) {
+      } else if ((c >= '0' && c <= '9') || (c == '-' && i + 1 < text_.size() &&
+                                            ((text_[i + 1] >= '0' && text_[i + 1] <= '9') || text_[i + 1] == '.'))) {
         size_t start = i++;
-        while (i < text_.size() && ((text_[i] >= '0' && text_[i] <= '9') || text_[i] == '.' || text_[i] == 'e' ||
-                                    text_[i] == 'E' ||
-                                    ((text_[i] == '+' || text_[i] == '-') && (text_[i - 1] == 'e' || text_[i - 1] == 'E')))) {
+        while (i < text_.size() &&
+               ((text_[i] >= '0' && text_[i] <= '9') || text_[i] == '.' || text_[i] == 'e' || text_[i] == 'E' ||
+                ((text_[i] == '+' || text_[i] == '-') && (text_[i - 1] == 'e' || text_[i - 1] == 'E')))) {
           ++i;
         }
         token.text = std::string(text_.substr(start, i - start));
@@ -455,7 +472,8 @@ class Parser {
         while (true) {
           const Token& item = next();
           Value value;
-          if (!literal_value(item, value)) return fail(item.offset, "expected a literal in the list, found " + describe(item));
+          if (!literal_value(item, value))
+            return fail(item.offset, "expected a literal in the list, found " + describe(item));
           node->list.push_back(std::move(value));
           if (peek().kind == TokenKind::kComma) {
             next();
@@ -464,7 +482,8 @@ class Parser {
           break;
         }
       }
-      if (peek().kind != TokenKind::kRBracket) return fail(peek().offset, "expected ']' or ',' in the list, found " + describe(peek()));
+      if (peek().kind != TokenKind::kRBracket)
+        return fail(peek().offset, "expected ']' or ',' in the list, found " + describe(peek()));
       next();
       return node;
     }
@@ -542,9 +561,12 @@ class Parser {
 
   NodePtr parse_call(const Token& name) {
     static const std::vector<std::tuple<std::string_view, Function, size_t>> kFunctions = {
-        {"exists", Function::kExists, 1},          {"is_blank", Function::kIsBlank, 1},
-        {"len", Function::kLen, 1},                {"starts_with", Function::kStartsWith, 2},
-        {"ends_with", Function::kEndsWith, 2},     {"contains", Function::kContains, 2},
+        {"exists", Function::kExists, 1},
+        {"is_blank", Function::kIsBlank, 1},
+        {"len", Function::kLen, 1},
+        {"starts_with", Function::kStartsWith, 2},
+        {"ends_with", Function::kEndsWith, 2},
+        {"contains", Function::kContains, 2},
         {"matches", Function::kMatches, 2}};
     auto node = std::make_unique<Node>();
     node->kind = Node::Kind::kCall;
@@ -575,7 +597,8 @@ class Parser {
         break;
       }
     }
-    if (peek().kind != TokenKind::kRParen) return fail(peek().offset, "expected ')' or ',' but found " + describe(peek()));
+    if (peek().kind != TokenKind::kRParen)
+      return fail(peek().offset, "expected ')' or ',' but found " + describe(peek()));
     next();
     if (node->args.size() != arity) {
       return fail(name.offset, name.text + "() takes " + std::to_string(arity) + " argument" + (arity == 1 ? "" : "s") +

@@ -37,15 +37,16 @@ TransformResult make_filter(const Json& config) {
 }
 
 Json filter_schema() {
-  return object_schema(
-      "filter", "Keeps records for which the expression is true; drops the others (by rule, not as invalid).",
-      {{"expr",
-        {{"type", "string"},
-         {"minLength", 1},
-         {"description", "Condition, e.g. \"country == 'RU' and not is_blank(email)\". Fields by name or in "
-                         "`backquotes`; == != < <= > >=; and or not; in [...]; exists(f), is_blank(x), len(x), "
-                         "starts_with(x, s), ends_with(x, s), contains(x, s), matches(x, 'regex')."}}}},
-      Json::array({"expr"}));
+  return object_schema("filter",
+                       "Keeps records for which the expression is true; drops the others (by rule, not as invalid).",
+                       {{"expr",
+                         {{"type", "string"},
+                          {"minLength", 1},
+                          {"description",
+                           "Condition, e.g. \"country == 'RU' and not is_blank(email)\". Fields by name or in "
+                           "`backquotes`; == != < <= > >=; and or not; in [...]; exists(f), is_blank(x), len(x), "
+                           "starts_with(x, s), ends_with(x, s), contains(x, s), matches(x, 'regex')."}}}},
+                       Json::array({"expr"}));
 }
 
 }  // namespace conflux::transforms::internal

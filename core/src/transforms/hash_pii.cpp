@@ -91,8 +91,7 @@ Normalise infer(const std::string& field) {
 
 TransformResult make_hash_pii(const Json& config) {
   ConfigReader reader("hash_pii", config);
-  CONFLUX_RETURN_IF_ERROR(
-      reader.check_keys({"fields", "target_suffix", "in_place", "phone_format", "default_region"}));
+  CONFLUX_RETURN_IF_ERROR(reader.check_keys({"fields", "target_suffix", "in_place", "phone_format", "default_region"}));
   const Json& fields_json = reader.get("fields");
   if (fields_json.is_null()) return reader.error("missing required key 'fields'");
   if (!fields_json.is_object() || fields_json.empty()) {
@@ -102,7 +101,8 @@ TransformResult make_hash_pii(const Json& config) {
   CONFLUX_TX_ASSIGN(in_place, reader.boolean("in_place", false));
   std::string suffix;
   CONFLUX_TX_ASSIGN(suffix, reader.string("target_suffix", "_sha256"));
-  if (in_place && reader.has("target_suffix")) return reader.error("give either 'in_place' or 'target_suffix', not both");
+  if (in_place && reader.has("target_suffix"))
+    return reader.error("give either 'in_place' or 'target_suffix', not both");
   if (!in_place && suffix.empty()) return reader.error("'target_suffix' must be a non-empty string");
   size_t phone_format = 0;
   CONFLUX_TX_ASSIGN(phone_format, reader.choice("phone_format", {"digits", "e164"}, 0));
@@ -111,7 +111,8 @@ TransformResult make_hash_pii(const Json& config) {
   for (char& c : region) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
-  if (reader.has("default_region") && region.empty()) return reader.error("'default_region' must be a non-empty string");
+  if (reader.has("default_region") && region.empty())
+    return reader.error("'default_region' must be a non-empty string");
 
   std::vector<HashField> fields;
   for (auto it = fields_json.begin(); it != fields_json.end(); ++it) {
@@ -132,8 +133,10 @@ TransformResult make_hash_pii(const Json& config) {
       }
       algorithm = spec.value("algorithm", std::string("sha256"));
       if (spec.contains("normalise")) {
-        static const std::vector<std::pair<std::string, Normalise>> kModes = {
-            {"email", Normalise::kEmail}, {"phone", Normalise::kPhone}, {"text", Normalise::kText}, {"raw", Normalise::kRaw}};
+        static const std::vector<std::pair<std::string, Normalise>> kModes = {{"email", Normalise::kEmail},
+                                                                              {"phone", Normalise::kPhone},
+                                                                              {"text", Normalise::kText},
+                                                                              {"raw", Normalise::kRaw}};
         const Json& mode = spec["normalise"];
         bool found = false;
         for (const auto& [name, value] : kModes) {
@@ -142,12 +145,15 @@ TransformResult make_hash_pii(const Json& config) {
             found = true;
           }
         }
-        if (!found) return reader.error("unknown normalise " + mode.dump() + " in " + where + " (expected email, phone, text or raw)");
+        if (!found)
+          return reader.error("unknown normalise " + mode.dump() + " in " + where +
+                              " (expected email, phone, text or raw)");
       }
     } else {
       return reader.error("'" + where + "' must be sha256 or {algorithm: sha256, normalise: ...}");
     }
-    if (algorithm != "sha256") return reader.error("unknown algorithm '" + algorithm + "' in " + where + " (only sha256)");
+    if (algorithm != "sha256")
+      return reader.error("unknown algorithm '" + algorithm + "' in " + where + " (only sha256)");
     fields.push_back(std::move(field));
   }
   Result<PhoneNormalizer> phones = PhoneNormalizer::create(region, PhoneFormat::kE164);
@@ -158,13 +164,12 @@ TransformResult make_hash_pii(const Json& config) {
 
 Json hash_pii_schema() {
   Json field_spec = {
-      {"oneOf",
-       Json::array({{{"const", "sha256"}},
-                    {{"type", "object"},
-                     {"additionalProperties", false},
-                     {"properties",
-                      {{"algorithm", {{"const", "sha256"}}},
-                       {"normalise", {{"enum", Json::array({"email", "phone", "text", "raw"})}}}}}}})}};
+      {"oneOf", Json::array({{{"const", "sha256"}},
+                             {{"type", "object"},
+                              {"additionalProperties", false},
+                              {"properties",
+                               {{"algorithm", {{"const", "sha256"}}},
+                                {"normalise", {{"enum", Json::array({"email", "phone", "text", "raw"})}}}}}}})}};
   Json schema = object_schema(
       "hash_pii",
       "Hashes personal fields with SHA-256 (lowercase hex) after normalising them: email trimmed and lower-cased; "
@@ -173,8 +178,9 @@ Json hash_pii_schema() {
       {{"fields",
         {{"type", "object"},
          {"minProperties", 1},
-         {"description", "{field: sha256} (normalisation chosen by the name: *email* -> email, *phone* -> phone, "
-                         "else text) or {field: {algorithm: sha256, normalise: email|phone|text|raw}}."},
+         {"description",
+          "{field: sha256} (normalisation chosen by the name: *email* -> email, *phone* -> phone, "
+          "else text) or {field: {algorithm: sha256, normalise: email|phone|text|raw}}."},
          {"additionalProperties", field_spec}}},
        {"target_suffix",
         {{"type", "string"},

@@ -129,7 +129,9 @@ Json string_map_schema(const std::string& description) {
 }
 
 Json field_list_schema(const std::string& description) {
-  return {{"type", "array"}, {"description", description}, {"minItems", 1},
+  return {{"type", "array"},
+          {"description", description},
+          {"minItems", 1},
           {"items", {{"type", "string"}, {"minLength", 1}}}};
 }
 
@@ -179,15 +181,18 @@ TransformResult make_map(const std::string& type, const Json& config) {
 Json map_schema(const std::string& type) {
   if (type == "map") {
     Json schema = object_schema(
-        "map", "Reshapes records. Steps run in this order whatever the key order: rename, copy, drop, keep, "
+        "map",
+        "Reshapes records. Steps run in this order whatever the key order: rename, copy, drop, keep, "
         "drop_blank, set; steps after rename use the new names.",
         {{"rename", string_map_schema("Renames fields, {from: to}, in place and all at once; replaces an existing "
                                       "field named like a target.")},
          {"copy", string_map_schema("Copies values, {from: to}; absent sources are skipped.")},
          {"drop", field_list_schema("Fields to remove.")},
          {"keep", field_list_schema("When given, every field not listed is removed.")},
-         {"drop_blank", {{"type", "boolean"}, {"default", false},
-                         {"description", "Removes fields whose value is null, empty or only whitespace."}}},
+         {"drop_blank",
+          {{"type", "boolean"},
+           {"default", false},
+           {"description", "Removes fields whose value is null, empty or only whitespace."}}},
          {"set", set_schema("Sets fields to constant values, {field: value}; adds fields that are absent.")}});
     schema["minProperties"] = 1;
     return schema;

@@ -191,8 +191,8 @@ std::atomic<uint64_t> next_normalizer_id{1};
 
 struct PhoneNormalizer::State {
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
-  std::string region;          // as configured; empty: international numbers only
-  std::string parse_region;    // what Parse gets: region or "ZZ"
+  std::string region;                      // as configured; empty: international numbers only
+  std::string parse_region;                // what Parse gets: region or "ZZ"
   const RegionRow* default_row = nullptr;  // when the default region is a simple one
   PhoneFormat format = PhoneFormat::kE164;
   uint64_t id = next_normalizer_id.fetch_add(1);
@@ -204,7 +204,7 @@ struct PhoneNormalizer::State {
       return out;
     }
     util->Format(number,
-                 format == PhoneFormat::kE164           ? PhoneNumberUtil::E164
+                 format == PhoneFormat::kE164            ? PhoneNumberUtil::E164
                  : format == PhoneFormat::kInternational ? PhoneNumberUtil::INTERNATIONAL
                                                          : PhoneNumberUtil::NATIONAL,
                  &out);
@@ -429,7 +429,8 @@ TransformResult make_phone(const Json& config) {
   size_t invalid = 0;
   CONFLUX_TX_ASSIGN(invalid, reader.choice("invalid", {"reject", "flag"}, 0));
   spec.flag_invalid = invalid == 1;
-  if (reader.has("default_region") && region.empty()) return reader.error("'default_region' must be a non-empty string");
+  if (reader.has("default_region") && region.empty())
+    return reader.error("'default_region' must be a non-empty string");
   Result<PhoneNormalizer> normalizer = PhoneNormalizer::create(region, static_cast<PhoneFormat>(output));
   if (!normalizer.is_ok()) return reader.error(normalizer.status().message() + " in default_region");
   return std::unique_ptr<engine::Transform>(new PhoneTransform(std::move(spec), std::move(normalizer).value()));
@@ -444,8 +445,9 @@ Json phone_schema() {
        {"default_region",
         {{"type", "string"},
          {"pattern", "^[A-Za-z]{2}$"},
-         {"description", "ISO 3166-1 alpha-2 region for numbers written without '+', e.g. RU. Without it only "
-                         "international numbers are valid."}}},
+         {"description",
+          "ISO 3166-1 alpha-2 region for numbers written without '+', e.g. RU. Without it only "
+          "international numbers are valid."}}},
        {"output",
         {{"enum", Json::array({"e164", "international", "national"})},
          {"default", "e164"},
@@ -457,8 +459,9 @@ Json phone_schema() {
        {"invalid",
         {{"enum", Json::array({"reject", "flag"})},
          {"default", "reject"},
-         {"description", "reject: the record is invalid; flag: the record goes on with the field set to null and "
-                         "<field>_invalid holding the original text."}}}});
+         {"description",
+          "reject: the record is invalid; flag: the record goes on with the field set to null and "
+          "<field>_invalid holding the original text."}}}});
 }
 
 }  // namespace internal

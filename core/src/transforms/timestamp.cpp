@@ -96,9 +96,9 @@ int month_from_word(std::string_view word) {
 }
 
 bool is_weekday(std::string_view word) {
-  static const std::array<std::string_view, 14> kNames = {"mon", "monday", "tue", "tuesday", "wed",
-                                                          "wednesday", "thu", "thursday", "fri", "friday",
-                                                          "sat", "saturday", "sun", "sunday"};
+  static const std::array<std::string_view, 14> kNames = {"mon",       "monday",   "tue",      "tuesday", "wed",
+                                                          "wednesday", "thu",      "thursday", "fri",     "friday",
+                                                          "sat",       "saturday", "sun",      "sunday"};
   std::string lower = internal::ascii_lower(word);
   if (lower == "tues" || lower == "thur" || lower == "thurs") return true;
   for (std::string_view name : kNames) {
@@ -192,8 +192,10 @@ int64_t expand_two_digit_year(int64_t y) { return y < 69 ? 2000 + y : 1900 + y; 
 bool parse_offset(Scanner& s, Parsed& p) {
   size_t start = s.pos();
   int sign = 0;
-  if (s.literal('+')) sign = 1;
-  else if (s.literal('-')) sign = -1;
+  if (s.literal('+'))
+    sign = 1;
+  else if (s.literal('-'))
+    sign = -1;
   else if (s.peek() == '\xE2' && s.peek(1) == '\x88' && s.peek(2) == '\x92') {  // U+2212 minus sign
     s.reset(s.pos() + 3);
     sign = -1;
@@ -265,8 +267,10 @@ bool parse_zone(Scanner& s, Parsed& p) {
   std::string_view rest = s.rest();
   while (end - start < rest.size()) {
     char c = rest[end - start];
-    if (c == '/') slash = true;
-    else if (!(is_alpha(c) || is_digit(c) || c == '_' || c == '-' || c == '+')) break;
+    if (c == '/')
+      slash = true;
+    else if (!(is_alpha(c) || is_digit(c) || c == '_' || c == '-' || c == '+'))
+      break;
     ++end;
   }
   if (!slash || !is_alpha(rest[0])) return false;
@@ -297,9 +301,12 @@ bool parse_time(Scanner& s, Parsed& p) {
   p.second = static_cast<int>(second);
   size_t before_meridiem = s.pos();
   s.spaces();
-  if (s.literal_ci("am") || s.literal_ci("a.m.")) p.pm = 0;
-  else if (s.literal_ci("pm") || s.literal_ci("p.m.")) p.pm = 1;
-  else s.reset(before_meridiem);
+  if (s.literal_ci("am") || s.literal_ci("a.m."))
+    p.pm = 0;
+  else if (s.literal_ci("pm") || s.literal_ci("p.m."))
+    p.pm = 1;
+  else
+    s.reset(before_meridiem);
   if (p.pm >= 0 && !s.done() && is_word_byte(s.peek())) return false;
   return true;
 }
@@ -543,9 +550,12 @@ bool parse_pattern(const std::string& pattern, std::string_view text, Parsed& p)
         if (p.fraction.empty()) return false;
         break;
       case 'p':
-        if (s.literal_ci("am") || s.literal_ci("a.m.")) p.pm = 0;
-        else if (s.literal_ci("pm") || s.literal_ci("p.m.")) p.pm = 1;
-        else return false;
+        if (s.literal_ci("am") || s.literal_ci("a.m."))
+          p.pm = 0;
+        else if (s.literal_ci("pm") || s.literal_ci("p.m."))
+          p.pm = 1;
+        else
+          return false;
         break;
       case 'z':
       case 'Z':
@@ -574,8 +584,7 @@ bool parse_pattern(const std::string& pattern, std::string_view text, Parsed& p)
       case '%':
         if (!s.literal('%')) return false;
         break;
-      default:
-        return false;  // rejected when the pattern was compiled
+      default: return false;  // rejected when the pattern was compiled
     }
   }
   if (!s.done()) return false;
@@ -600,21 +609,58 @@ std::string compile_pattern(const std::string& pattern, std::string& expanded) {
     char d = pattern[++i];
     switch (d) {
       case 'T': expanded += "%H:%M:%S"; break;
-      case 'F': expanded += "%Y-%m-%d"; date_year = date_month = date_day = true; break;
-      case 'D': expanded += "%m/%d/%y"; date_year = date_month = date_day = true; break;
+      case 'F':
+        expanded += "%Y-%m-%d";
+        date_year = date_month = date_day = true;
+        break;
+      case 'D':
+        expanded += "%m/%d/%y";
+        date_year = date_month = date_day = true;
+        break;
       case 'R': expanded += "%H:%M"; break;
-      case 'Y': case 'y': date_year = true; expanded += '%'; expanded += d; break;
-      case 'm': case 'b': case 'B': case 'h': date_month = true; expanded += '%'; expanded += d; break;
-      case 'd': case 'e': date_day = true; expanded += '%'; expanded += d; break;
-      case 's': epoch = true; expanded += "%s"; break;
-      case 'H': case 'I': case 'M': case 'S': case 'f': case 'p': case 'z': case 'Z': case 'a': case 'A': case '%':
+      case 'Y':
+      case 'y':
+        date_year = true;
+        expanded += '%';
+        expanded += d;
+        break;
+      case 'm':
+      case 'b':
+      case 'B':
+      case 'h':
+        date_month = true;
+        expanded += '%';
+        expanded += d;
+        break;
+      case 'd':
+      case 'e':
+        date_day = true;
+        expanded += '%';
+        expanded += d;
+        break;
+      case 's':
+        epoch = true;
+        expanded += "%s";
+        break;
+      case 'H':
+      case 'I':
+      case 'M':
+      case 'S':
+      case 'f':
+      case 'p':
+      case 'z':
+      case 'Z':
+      case 'a':
+      case 'A':
+      case '%':
         expanded += '%';
         expanded += d;
         break;
       default: return std::string("unknown directive '%") + d + "'";
     }
   }
-  if (!epoch && !(date_year && date_month && date_day)) return "has no complete date (needs %Y or %y, %m or %b, and %d; or %s)";
+  if (!epoch && !(date_year && date_month && date_day))
+    return "has no complete date (needs %Y or %y, %m or %b, and %d; or %s)";
   return {};
 }
 
@@ -624,7 +670,8 @@ const icu::BasicTimeZone* named_zone(std::string_view name) {
   auto it = cache.find(name);
   if (it == cache.end()) {
     if (cache.size() > 256) cache.clear();
-    icu::UnicodeString id = icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), static_cast<int32_t>(name.size())));
+    icu::UnicodeString id =
+        icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), static_cast<int32_t>(name.size())));
     std::unique_ptr<icu::TimeZone> zone(icu::TimeZone::createTimeZone(id));
     if (*zone == icu::TimeZone::getUnknown()) zone.reset();
     it = cache.emplace(std::string(name), std::move(zone)).first;
@@ -711,7 +758,8 @@ Result<TimestampParser> TimestampParser::create(const TimestampOptions& options)
     std::unique_ptr<icu::TimeZone> zone(icu::TimeZone::createTimeZone(id));
     auto* basic = dynamic_cast<icu::BasicTimeZone*>(zone.get());
     if (*zone == icu::TimeZone::getUnknown() || basic == nullptr) {
-      return failed_precondition("unknown time zone '" + options.timezone + "' (expected an IANA name such as Europe/Moscow)");
+      return failed_precondition("unknown time zone '" + options.timezone +
+                                 "' (expected an IANA name such as Europe/Moscow)");
     }
     zone.release();
     state->zone.reset(basic);

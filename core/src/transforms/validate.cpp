@@ -83,7 +83,8 @@ TransformResult make_validate(const Json& config) {
   CONFLUX_RETURN_IF_ERROR(reader.check_keys({"schema", "schema_file", "omit_nulls"}));
   bool omit_nulls = false;
   CONFLUX_TX_ASSIGN(omit_nulls, reader.boolean("omit_nulls", false));
-  if (reader.has("schema") == reader.has("schema_file")) return reader.error("give exactly one of 'schema' and 'schema_file'");
+  if (reader.has("schema") == reader.has("schema_file"))
+    return reader.error("give exactly one of 'schema' and 'schema_file'");
   std::string path;
   std::string label;
   if (reader.has("schema")) {
@@ -97,8 +98,8 @@ TransformResult make_validate(const Json& config) {
     path = records_dir + "/" + label + ".json";
     if (!std::filesystem::exists(path)) {
       std::string known = known_schemas(records_dir);
-      return reader.error("unknown schema '" + label + "' in schema (no " + path + "; known: " +
-                          (known.empty() ? "none" : known) + ")");
+      return reader.error("unknown schema '" + label + "' in schema (no " + path +
+                          "; known: " + (known.empty() ? "none" : known) + ")");
     }
   } else {
     CONFLUX_TX_ASSIGN(path, reader.required_string("schema_file"));
@@ -125,7 +126,8 @@ Json validate_schema() {
         {{"type", "boolean"},
          {"default", false},
          {"description", "Validate as if fields whose value is null were absent."}}}});
-  schema["oneOf"] = Json::array({{{"required", Json::array({"schema"})}}, {{"required", Json::array({"schema_file"})}}});
+  schema["oneOf"] =
+      Json::array({{{"required", Json::array({"schema"})}}, {{"required", Json::array({"schema_file"})}}});
   return schema;
 }
 

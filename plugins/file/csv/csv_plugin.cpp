@@ -290,9 +290,16 @@ class CsvSink {
     const size_t count = batch.size();
     for (size_t i = 0; i < count; ++i) {
       sdk::RecordView record = batch[i];
+      if (record.field_count() == 0) {
+        results.rejected(i, "the record has no fields");
+        continue;
+      }
       if (columns_.empty()) {
         std::vector<std::string> names;
-        for (size_t j = 0; j < record.field_count(); ++j) names.emplace_back(record.field_at(j).name());
+        for (size_t j = 0; j < record.field_count(); ++j) {
+          std::string name(record.field_at(j).name());
+          if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+        }
         set_columns(names);
         write_header();
       }

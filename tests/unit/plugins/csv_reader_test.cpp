@@ -319,6 +319,39 @@ TEST_CASE("csv: the windows-1251 table matches glibc iconv for every byte", "[cs
   iconv_close(cd);
 }
 
+TEST_CASE("csv: the UTF-16 decoder matches glibc iconv on random text in random pieces", "[csv]") {
+  std::mt19937 random(99);
+  const std::vector<std::string> pieces = {"plain ascii run ", "Жанна", "😀", "é", "\t", "\r\n", "x", "€"};
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += pieces[random() % pieces.size()];
+  for (const char* code : {"UTF-16LE", "UTF-16BE"}) {
+    iconv_t cd = iconv_open(code, "UTF-8");
+    REQUIRE(cd != reinterpret_cast<iconv_t>(-1));
+    std::string encoded(text.size() * 4, '\0');
+    char* in = text.data();
+    size_t in_left = text.size();
+    char* out = encoded.data();
+    size_t out_left = encoded.size();
+    REQUIRE(iconv(cd, &in, &in_left, &out, &out_left) != static_cast<size_t>(-1));
+    encoded.resize(encoded.size() - out_left);
+    iconv_close(cd);
+    conflux::plugins::csv::Utf16Decoder decoder(std::string(code) == "UTF-16LE");
+    std::string decoded;
+    for (size_t at = 0; at < encoded.size();) {
+      size_t piece = std::min<size_t>(1 + random() % 40, encoded.size() - at);
+      std::string chunk(decoder.max_output(piece), '\0');
+      chunk.resize(decoder.decode(encoded.data() + at, piece, chunk.data()));
+      decoded += chunk;
+      at += piece;
+    }
+    char tail[16];
+    decoded.append(tail, decoder.finish(tail));
+    INFO(code);
+    CHECK(decoded == text);
+    CHECK(decoder.source_bytes(decoded.data(), decoded.size()) == encoded.size());
+  }
+}
+
 TEST_CASE("csv: results do not depend on where chunks end", "[csv]") {
   // Random CSV with everything that can straddle a boundary: quotes, doubled quotes, CRLF, quoted line breaks,
   // multi-byte UTF-8, ragged rows, broken quotes and blank lines.

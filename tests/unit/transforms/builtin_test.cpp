@@ -1,7 +1,7 @@
 #include "conflux/transforms/builtin.hpp"
 
-#include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <fstream>

@@ -44,11 +44,26 @@ std::string error(const Json& config) {
 }  // namespace
 
 TEST_CASE("cast to decimal accepts the usual separators", "[transforms][cast]") {
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"1 234,50", "1234.50"}, {"1,234.50", "1234.50"}, {"-12.5", "-12.5"},    {"1234.50", "1234.50"},
-      {"1.234.567", "1234567"}, {"1,234,567", "1234567"}, {"1.234,5", "1234.5"}, {"12,5", "12.5"},
-      {"+7", "7"},              {".5", "0.5"},            {"007", "7"},          {"-0.00", "0.00"},
-      {"1\xC2\xA0" "234,5", "1234.5"}, {"1'234.50", "1234.50"}, {" 42 ", "42"}, {"\xE2\x88\x92" "3", "-3"}};
+  const std::vector<std::pair<std::string, std::string>> cases = {{"1 234,50", "1234.50"},
+                                                                  {"1,234.50", "1234.50"},
+                                                                  {"-12.5", "-12.5"},
+                                                                  {"1234.50", "1234.50"},
+                                                                  {"1.234.567", "1234567"},
+                                                                  {"1,234,567", "1234567"},
+                                                                  {"1.234,5", "1234.5"},
+                                                                  {"12,5", "12.5"},
+                                                                  {"+7", "7"},
+                                                                  {".5", "0.5"},
+                                                                  {"007", "7"},
+                                                                  {"-0.00", "0.00"},
+                                                                  {"1\xC2\xA0"
+                                                                   "234,5",
+                                                                   "1234.5"},
+                                                                  {"1'234.50", "1234.50"},
+                                                                  {" 42 ", "42"},
+                                                                  {"\xE2\x88\x92"
+                                                                   "3",
+                                                                   "-3"}};
   for (const auto& [input, expected] : cases) {
     INFO(input);
     Value v = cast_one("decimal", Value::string(input));
@@ -105,7 +120,8 @@ TEST_CASE("cast to timestamp and date", "[transforms][cast]") {
   CHECK(cast_one("timestamp", Value::string("05.03.2024 14:30:00"), moscow) == Value::string("2024-03-05T11:30:00Z"));
   CHECK(cast_one("timestamp", Value::integer(1709649000)) == Value::string("2024-03-05T14:30:00Z"));
   CHECK(cast_one("timestamp", Value::integer(1709649000123)) == Value::string("2024-03-05T14:30:00.123Z"));
-  CHECK(cast_one("timestamp", Value::string("03/05/2024"), {{"day_first", true}}) == Value::string("2024-05-03T00:00:00Z"));
+  CHECK(cast_one("timestamp", Value::string("03/05/2024"), {{"day_first", true}}) ==
+        Value::string("2024-05-03T00:00:00Z"));
   CHECK(cast_one("timestamp", Value::string("05/03/2024 14.30"), {{"timestamp_formats", {"%d/%m/%Y %H.%M"}}}) ==
         Value::string("2024-03-05T14:30:00Z"));
   CHECK(cast_one("date", Value::string("05.03.2024"), moscow) == Value::string("2024-03-05"));
@@ -137,7 +153,8 @@ TEST_CASE("cast failures name the field and the truncated value", "[transforms][
   for (int i = 0; i < 70; ++i) cyrillic += "ж";
   std::string expected;
   for (int i = 0; i < 64; ++i) expected += "ж";
-  CHECK(cast_one("int", Value::string(cyrillic)).text == "cast: field 'v': cannot convert '" + expected + "...' to int");
+  CHECK(cast_one("int", Value::string(cyrillic)).text ==
+        "cast: field 'v': cannot convert '" + expected + "...' to int");
   // Every failing field is reported, and the record is left as it was.
   auto stage = cast_stage({{"fields", {{"a", "int"}, {"b", "bool"}, {"c", "int"}}}});
   std::vector<Record> records(1);
@@ -149,21 +166,25 @@ TEST_CASE("cast failures name the field and the truncated value", "[transforms][
   REQUIRE(rejected.size() == 1);
   CHECK(rejected[0].reason == "cast: field 'a': cannot convert 'x' to int; field 'b': cannot convert 'maybe' to bool");
   CHECK(rejected[0].record.find("a")->text == "x");
+  CHECK(rejected[0].record.find("c")->text == "5");  // converted fields are not written either
 }
 
 TEST_CASE("cast config errors", "[transforms][cast]") {
   CHECK(error(Json::object()) == "cast: missing required key 'fields'");
   CHECK(error({{"fields", Json::object()}}) == "cast: 'fields' is empty");
   CHECK(error({{"fields", {{"age", "integer"}}}}) ==
-        "cast: unknown type 'integer' for field 'age' in fields (expected int, decimal, double, bool, timestamp, date or string)");
+        "cast: unknown type 'integer' for field 'age' in fields (expected int, decimal, double, bool, timestamp, date "
+        "or string)");
   CHECK(error({{"fields", {{"age", 5}}}}) == "cast: 'fields.age' must be a non-empty string");
-  CHECK(error({{"fields", {{"t", "timestamp"}}}, {"timezone", "Mars/Olympus"}}).find(
-            "cast: unknown time zone 'Mars/Olympus'") == 0);
-  CHECK(error({{"fields", {{"t", "timestamp"}}}, {"timestamp_formats", {"%Q"}}}).find("cast: timestamp format '%Q'") == 0);
+  CHECK(error({{"fields", {{"t", "timestamp"}}}, {"timezone", "Mars/Olympus"}})
+            .find("cast: unknown time zone 'Mars/Olympus'") == 0);
+  CHECK(error({{"fields", {{"t", "timestamp"}}}, {"timestamp_formats", {"%Q"}}}).find("cast: timestamp format '%Q'") ==
+        0);
   CHECK(error({{"fields", {{"t", "timestamp"}}}, {"timestamp_formats", Json::array()}}) ==
         "cast: 'timestamp_formats' must be a non-empty list of patterns");
   CHECK(error({{"fields", {{"t", "timestamp"}}}, {"day_first", "yes"}}) == "cast: 'day_first' must be true or false");
-  CHECK(error({{"fields", {{"t", "decimal"}}}, {"decimal_separator", ";"}}).find("cast: unknown value ';' in decimal_separator") == 0);
+  CHECK(error({{"fields", {{"t", "decimal"}}}, {"decimal_separator", ";"}})
+            .find("cast: unknown value ';' in decimal_separator") == 0);
   CHECK(error({{"fields", {{"t", "int"}}}, {"timezome", "UTC"}}) ==
         "cast: unknown key 'timezome' (did you mean 'timezone'?); known keys: fields, timestamp_formats, timezone, "
         "day_first, decimal_separator");

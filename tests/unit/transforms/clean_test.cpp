@@ -40,7 +40,9 @@ TEST_CASE("clean trims by default, Unicode white space included", "[transforms][
 }
 
 TEST_CASE("clean collapses spaces and changes case in any script", "[transforms][clean]") {
-  CHECK(clean({{"collapse_spaces", true}}, " a \t\n b\xC2\xA0\xC2\xA0" "c ") == "a b c");
+  CHECK(clean({{"collapse_spaces", true}},
+              " a \t\n b\xC2\xA0\xC2\xA0"
+              "c ") == "a b c");
   CHECK(clean({{"case", "lower"}}, "ИВАН Petrov") == "иван petrov");
   CHECK(clean({{"case", "upper"}}, "ёлка straße") == "ЁЛКА STRASSE");
   CHECK(clean({{"case", "title"}}, "иВАН иВАНОВИЧ петров-водкин") == "Иван Иванович Петров-Водкин");
@@ -55,9 +57,12 @@ TEST_CASE("clean NFC composes and removes control characters", "[transforms][cle
   CHECK(clean({{"nfc", true}}, "Фе\xCC\x88доров") == "Фёдоров");
   CHECK(clean({{"nfc", false}}, "\xD0\xB5\xCC\x88") == "\xD0\xB5\xCC\x88");
   CHECK(clean({{"nfc", true}, {"case", "upper"}}, "\xD0\xB5\xCC\x88") == "Ё");
-  CHECK(clean({{"remove_control", true}}, "a\x01" "b\x7f" "c\tok") == "abc\tok");
+  CHECK(clean({{"remove_control", true}},
+              "a\x01"
+              "b\x7f"
+              "c\tok") == "abc\tok");
   CHECK(clean({{"remove_control", true}}, "\xEF\xBB\xBFName\xE2\x80\x8B") == "Name");  // BOM, zero-width space
-  CHECK(clean({{"remove_control", true}}, "x\xC2\x85y") == "xy");                         // C1 control NEL
+  CHECK(clean({{"remove_control", true}}, "x\xC2\x85y") == "xy");                      // C1 control NEL
 }
 
 TEST_CASE("clean touches only string values and the listed fields", "[transforms][clean]") {
@@ -89,7 +94,8 @@ TEST_CASE("clean leaves invalid UTF-8 bytes alone", "[transforms][clean]") {
 }
 
 TEST_CASE("clean config errors", "[transforms][clean]") {
-  CHECK(error({{"case", "camel"}}).find("clean: unknown value 'camel' in case (expected one of: none, lower, upper, title)") == 0);
+  CHECK(error({{"case", "camel"}})
+            .find("clean: unknown value 'camel' in case (expected one of: none, lower, upper, title)") == 0);
   CHECK(error({{"trim", "yes"}}) == "clean: 'trim' must be true or false");
   CHECK(error({{"fields", Json::array()}}) == "clean: 'fields' is empty (leave it out to clean every string field)");
   CHECK(error({{"fields", {1}}}) == "clean: 'fields' must be a list of field names");

@@ -60,7 +60,7 @@ TEST_CASE("filter expressions: comparisons and coercion", "[transforms][filter]"
   CHECK(eval("ratio <= 0.5"));
   CHECK(eval("vip == true and vip != false"));
   CHECK(eval("zip == '01234'"));  // text against text stays text
-  CHECK(eval("zip == 1234"));        // ... a number literal makes it a numeric comparison
+  CHECK(eval("zip == 1234"));     // ... a number literal makes it a numeric comparison
 }
 
 TEST_CASE("filter expressions: null, missing and blank", "[transforms][filter]") {
@@ -88,9 +88,9 @@ TEST_CASE("filter expressions: logic, lists and functions", "[transforms][filter
   CHECK_FALSE(eval("starts_with(missing, 'x')"));
   CHECK(eval("matches(email, '@example\\\\.(com|org)$')"));
   CHECK_FALSE(eval("matches(email, '^admin@')"));
-  CHECK(eval("matches(email, '@example\\.com$')"));       // a lone backslash reaches the regex as written
+  CHECK(eval("matches(email, '@example\\.com$')"));  // a lone backslash reaches the regex as written
   CHECK_FALSE(eval("matches(email, '@example\\.org$')"));
-  CHECK(eval("contains('it\\'s', '\\'')"));              // \' is a quote
+  CHECK(eval("contains('it\\'s', '\\'')"));  // \' is a quote
   CHECK(eval("`utm source` == 'google'"));
   CHECK(eval("COUNTRY == null"));  // field names are case-sensitive; keywords are not
   CHECK(eval("country == 'RU' AND NOT vip == false"));
@@ -109,7 +109,8 @@ TEST_CASE("filter expression errors carry columns", "[transforms][filter]") {
   CHECK(compile_error("len(a, b) > 1") == "column 1: len() takes 1 argument, got 2");
   CHECK(compile_error("exists('x')") == "column 8: exists() takes a field name");
   CHECK(compile_error("matches(email, '(')").find("column 16: invalid regular expression") == 0);
-  CHECK(compile_error("matches(email, pattern)") == "column 16: matches() takes the regular expression as a string literal");
+  CHECK(compile_error("matches(email, pattern)") ==
+        "column 16: matches() takes the regular expression as a string literal");
   CHECK(compile_error("email").find("column 1: the expression is a value, not a condition") == 0);
   CHECK(compile_error("email and vip == true").find("column 1: a value is used as a condition before 'and'") == 0);
   CHECK(compile_error("country in 'RU'") == "column 12: expected '[' after 'in'");

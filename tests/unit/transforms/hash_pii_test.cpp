@@ -14,7 +14,7 @@ namespace {
 const std::string kEmailHash = "7540acb4f04b207c72715708ef0f417c9876b12a94a08173834874d3a3fc7446";  // ivan@example.com
 const std::string kPhoneDigitsHash = "dbae582ee1f37b15623829ece40b66a8eb5162337ab0a8b7cf1b86cb300391bc";  // 79123456789
 const std::string kPhoneE164Hash = "694e8de862e4f3198b67f7a4aa9f4dfb123c5b78b0a72460ce882c405b111e63";  // +79123456789
-const std::string kNameHash = "74f46a588dd2b0d94ec4067f21fc7127c16ba0f1af96ece7a7ebfefe3ddedc92";  // иван
+const std::string kNameHash = "74f46a588dd2b0d94ec4067f21fc7127c16ba0f1af96ece7a7ebfefe3ddedc92";       // иван
 
 Record run(const Json& config, const Json& input) {
   auto stage = make_transform("hash_pii", config);
@@ -59,9 +59,10 @@ TEST_CASE("hash_pii phone forms, regions and invalid numbers", "[transforms][has
 }
 
 TEST_CASE("hash_pii in place, explicit normalisation, blanks", "[transforms][hash_pii]") {
-  Record r = run({{"fields", {{"contact", {{"algorithm", "sha256"}, {"normalise", "email"}}},
-                              {"mobile_number", {{"normalise", "phone"}}},
-                              {"token", {{"normalise", "raw"}}}}},
+  Record r = run({{"fields",
+                   {{"contact", {{"algorithm", "sha256"}, {"normalise", "email"}}},
+                    {"mobile_number", {{"normalise", "phone"}}},
+                    {"token", {{"normalise", "raw"}}}}},
                   {"in_place", true}},
                  {{"contact", "IVAN@example.com"}, {"mobile_number", "+79123456789"}, {"token", " Ab"}, {"other", 1}});
   CHECK(r.find("contact")->text == kEmailHash);
@@ -82,7 +83,8 @@ TEST_CASE("hash_pii config errors", "[transforms][hash_pii]") {
   CHECK(error({{"fields", Json::object()}}) ==
         "hash_pii: 'fields' must be a mapping of field names to sha256 or {algorithm, normalise}");
   CHECK(error({{"fields", {{"email", "md5"}}}}) == "hash_pii: unknown algorithm 'md5' in fields.email (only sha256)");
-  CHECK(error({{"fields", {{"email", 1}}}}) == "hash_pii: 'fields.email' must be sha256 or {algorithm: sha256, normalise: ...}");
+  CHECK(error({{"fields", {{"email", 1}}}}) ==
+        "hash_pii: 'fields.email' must be sha256 or {algorithm: sha256, normalise: ...}");
   CHECK(error({{"fields", {{"email", {{"normalise", "lower"}}}}}}) ==
         "hash_pii: unknown normalise \"lower\" in fields.email (expected email, phone, text or raw)");
   CHECK(error({{"fields", {{"email", {{"salt", "x"}}}}}}) ==
@@ -91,8 +93,8 @@ TEST_CASE("hash_pii config errors", "[transforms][hash_pii]") {
         "hash_pii: give either 'in_place' or 'target_suffix', not both");
   CHECK(error({{"fields", {{"email", "sha256"}}}, {"target_suffix", ""}}) ==
         "hash_pii: 'target_suffix' must be a non-empty string");
-  CHECK(error({{"fields", {{"phone", "sha256"}}}, {"phone_format", "plus"}}).find(
-            "hash_pii: unknown value 'plus' in phone_format") == 0);
+  CHECK(error({{"fields", {{"phone", "sha256"}}}, {"phone_format", "plus"}})
+            .find("hash_pii: unknown value 'plus' in phone_format") == 0);
   CHECK(error({{"fields", {{"phone", "sha256"}}}, {"default_region", "XX"}}) ==
         "hash_pii: unknown region 'XX' in default_region");
   CHECK(error({{"fields", {{"phone", "sha256"}}}, {"salt", "x"}}).find("hash_pii: unknown key 'salt'") == 0);

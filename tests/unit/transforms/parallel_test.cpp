@@ -20,8 +20,9 @@ std::vector<Record> batch(size_t count) {
   for (size_t i = 0; i < count; ++i) {
     Record r(i + 1);
     r.set("email", Value::string(i % 7 == 0 ? "bad@@x" : "  User" + std::to_string(i % 500) + "@Example.com "));
-    r.set("phone", Value::string(i % 5 == 0 ? "8 (912) 345-" + std::to_string(10 + i % 90) + "-" + std::to_string(10 + i % 89)
-                                            : "+1 212 23" + std::to_string(1000 + i % 9000)));
+    r.set("phone",
+          Value::string(i % 5 == 0 ? "8 (912) 345-" + std::to_string(10 + i % 90) + "-" + std::to_string(10 + i % 89)
+                                   : "+1 212 23" + std::to_string(1000 + i % 9000)));
     r.set("name", Value::string("  иВАН  петров-" + std::to_string(i % 3) + " "));
     r.set("created", Value::string(i % 2 ? "05.03.2024 14:30" : "2024-10-27 02:30"));
     r.set("amount", Value::string("1 234," + std::to_string(i % 100)));

@@ -90,7 +90,8 @@ TEST_CASE("day_first decides slashed dates; dotted dates are always day first", 
   CHECK(parser("UTC", true).to_date("25/03/2024") == "2024-03-25");
 }
 
-TEST_CASE("DST: skipped wall times move forward, repeated ones take the earlier instant", "[transforms][cast][timestamp]") {
+TEST_CASE("DST: skipped wall times move forward, repeated ones take the earlier instant",
+          "[transforms][cast][timestamp]") {
   TimestampParser berlin = parser("Europe/Berlin");
   CHECK(berlin.to_utc_iso("2024-01-15 12:00") == "2024-01-15T11:00:00Z");  // CET +01
   CHECK(berlin.to_utc_iso("2024-07-15 12:00") == "2024-07-15T10:00:00Z");  // CEST +02

@@ -67,11 +67,10 @@ std::string error(const Json& config) {
 TEST_CASE("validate against a named record schema", "[transforms][validate]") {
   SchemaDirGuard guard;
   set_schema_dir(std::string(CONFLUX_SOURCE_DIR) + "/schemas");
-  Outcome out = run({{"schema", "contact"}},
-                    {{{"email", "ivan@example.com"}, {"first_name", "Иван"}},
-                     {{"phone", "+79123456789"}, {"created_at", "2024-03-05T11:30:00Z"}},
-                     {{"email", "Ivan@Example.com"}, {"phone", "8912"}, {"country", "ru"}},
-                     {{"first_name", "no contact"}}});
+  Outcome out = run({{"schema", "contact"}}, {{{"email", "ivan@example.com"}, {"first_name", "Иван"}},
+                                              {{"phone", "+79123456789"}, {"created_at", "2024-03-05T11:30:00Z"}},
+                                              {{"email", "Ivan@Example.com"}, {"phone", "8912"}, {"country", "ru"}},
+                                              {{"first_name", "no contact"}}});
   CHECK(out.kept.size() == 2);
   REQUIRE(out.rejected.size() == 2);
   CHECK(out.rejected[0].invalid);
@@ -139,11 +138,12 @@ TEST_CASE("validate config errors", "[transforms][validate]") {
   dir.write("records/contact.json", "{}");
   set_schema_dir(dir.path.string());
   CHECK(error(Json::object()) == "validate: give exactly one of 'schema' and 'schema_file'");
-  CHECK(error({{"schema", "contact"}, {"schema_file", "x.json"}}) == "validate: give exactly one of 'schema' and 'schema_file'");
+  CHECK(error({{"schema", "contact"}, {"schema_file", "x.json"}}) ==
+        "validate: give exactly one of 'schema' and 'schema_file'");
   CHECK(error({{"schema", "../etc/passwd"}}) ==
         "validate: 'schema' must be a record schema name such as contact (use schema_file for a path)");
   CHECK(error({{"schema", "contacts"}}) == "validate: unknown schema 'contacts' in schema (no " + dir.path.string() +
-                                                "/records/contacts.json; known: contact)");
+                                               "/records/contacts.json; known: contact)");
   CHECK(error({{"schema_file", (dir.path / "missing.json").string()}}) ==
         "validate: cannot read schema file '" + (dir.path / "missing.json").string() + "'");
   std::string broken = dir.write("broken.json", "{not json");

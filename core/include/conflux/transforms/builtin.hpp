@@ -28,7 +28,8 @@ const std::vector<std::string>& builtin_transform_types();
 // may then look for a plugin); kFailedPrecondition naming the offending key otherwise, e.g.
 // "phone: unknown region 'XX' in default_region". The returned transform owns everything it needs; it does not
 // refer to `config` afterwards.
-Result<std::unique_ptr<engine::Transform>> make_transform(const std::string& type, const nlohmann::ordered_json& config);
+Result<std::unique_ptr<engine::Transform>> make_transform(const std::string& type,
+                                                          const nlohmann::ordered_json& config);
 
 // JSON Schema (draft-07) of each type's config, keyed by type: {"cast": {...}, "clean": {...}, ...}. The schemas
 // describe the same keys make_transform accepts (name/type/on_invalid excluded); make_transform stays the authority

@@ -22,9 +22,9 @@ enum class PhoneFormat { kE164, kInternational, kNational };
 
 // How normalize() finds its answer. Stages use kCached; the others exist for the differential test and benchmarks.
 enum class PhonePath {
-  kCached,    // per-thread memo, then the fast path, then Parse
+  kCached,        // per-thread memo, then the fast path, then Parse
   kFastThenFull,  // no memo
-  kFull,      // always Parse + IsValidNumber + Format
+  kFull,          // always Parse + IsValidNumber + Format
 };
 
 // Thread-safe: all methods are const; the memo is per thread.
