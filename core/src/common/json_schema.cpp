@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+// Without exceptions valijson calls abort() on a malformed schema; with them, compile() turns it into a Status.
+#define VALIJSON_USE_EXCEPTIONS 1
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>

@@ -1,6 +1,6 @@
-// clean: string cleansing. Steps, in order: remove_control -> nfc -> trim -> collapse_spaces -> case. Only string
-// values are touched; strings that are not valid UTF-8 get the byte-level steps only (trim, ASCII controls), never a
-// Unicode rewrite that would replace their bytes.
+// clean: string cleansing. Steps, in order: remove_control -> nfc -> trim -> collapse_spaces -> empty_to_null ->
+// case. Only string values are touched; strings that are not valid UTF-8 get the byte-level steps only (trim, ASCII
+// controls), never a Unicode rewrite that would replace their bytes.
 #include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -190,7 +190,8 @@ Json clean_schema() {
   };
   return object_schema(
       "clean",
-      "Cleans string values. Steps run in this order: remove_control, nfc, trim, collapse_spaces, case. Values "
+      "Cleans string values. Steps run in this order: remove_control, nfc, trim, collapse_spaces, empty_to_null, "
+      "case. Values "
       "that are not strings are left alone.",
       {{"fields",
         {{"description", "Fields to clean; every string field when absent."},

@@ -389,8 +389,10 @@ class Parser {
 
   NodePtr require_condition(NodePtr node, size_t offset, const char* where) {
     if (!node->condition) {
-      return fail(offset, std::string("a value is used as a condition ") + where +
-                              " (compare it, e.g. field == true, or use exists(field))");
+      std::string message = "a value is used as a condition ";
+      message += where;
+      message += " (compare it, e.g. field == true, or use exists(field))";
+      return fail(offset, message);
     }
     return node;
   }
@@ -426,6 +428,12 @@ class Parser {
   }
 
   NodePtr parse_not() {
+    // Nesting depth is bounded so that a pathological expression cannot exhaust the stack.
+    if (++depth_ > kMaxDepth) return fail(peek().offset, "the expression is nested too deeply");
+    struct DepthGuard {
+      int& depth;
+      ~DepthGuard() { --depth; }
+    } guard{depth_};
     if (accept_keyword("not") || accept_operator("!")) {
       size_t at = peek().offset;
       auto node = std::make_unique<Node>();
@@ -625,6 +633,8 @@ class Parser {
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   Status failure_;
+  static constexpr int kMaxDepth = 200;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -17,13 +17,20 @@
 #include <unordered_map>
 #include <vector>
 
-#include "buffered_file.hpp"
-#include "byte_input.hpp"
+#include "../common/buffered_file.hpp"
+#include "../common/byte_input.hpp"
 #include "csv_reader.hpp"
 #include "csv_writer.hpp"
 #include "text_encoding.hpp"
 
 namespace conflux::plugins::csv {
+
+using file_io::ByteInput;
+using file_io::FileInput;
+using file_io::InputError;
+using file_io::MemoryInput;
+using file_io::BufferedFile;
+using file_io::OutputError;
 namespace {
 
 namespace sdk = conflux::sdk;

@@ -37,10 +37,15 @@
 #include <emmintrin.h>
 #endif
 
-#include "byte_input.hpp"
+#include "../common/byte_input.hpp"
 #include "text_encoding.hpp"
 
 namespace conflux::plugins::csv {
+
+using file_io::ByteInput;
+using file_io::FileInput;
+using file_io::InputError;
+using file_io::MemoryInput;
 
 struct ReaderOptions {
   char delimiter = ',';

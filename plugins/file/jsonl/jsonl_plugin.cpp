@@ -16,14 +16,21 @@
 #include <string_view>
 #include <vector>
 
-#include "buffered_file.hpp"
-#include "byte_input.hpp"
+#include "../common/buffered_file.hpp"
+#include "../common/byte_input.hpp"
 #include "json_line_parser.hpp"
 #include "json_writer.hpp"
 #include "line_reader.hpp"
 #include "utf8.hpp"
 
 namespace conflux::plugins::jsonl {
+
+using file_io::ByteInput;
+using file_io::FileInput;
+using file_io::InputError;
+using file_io::MemoryInput;
+using file_io::BufferedFile;
+using file_io::OutputError;
 namespace {
 
 namespace sdk = conflux::sdk;

@@ -20,9 +20,14 @@
 #include <string_view>
 #include <vector>
 
-#include "byte_input.hpp"
+#include "../common/byte_input.hpp"
 
 namespace conflux::plugins::jsonl {
+
+using file_io::ByteInput;
+using file_io::FileInput;
+using file_io::InputError;
+using file_io::MemoryInput;
 
 struct Position {
   uint64_t offset = 0;

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "../../../plugins/file/csv/buffered_file.hpp"
+#include "../../../plugins/file/common/buffered_file.hpp"
 #include "../../../plugins/file/csv/csv_reader.hpp"
 #include "../../../plugins/file/csv/csv_writer.hpp"
 
@@ -150,7 +150,7 @@ TEST_CASE("csv writer: BufferedFile truncates or appends, and creates missing fi
   TempDir dir;
   std::string path = dir.path + "/out.csv";
   {
-    conflux::plugins::csv::BufferedFile file(path, true, "csv");
+    conflux::plugins::file_io::BufferedFile file(path, true, "csv");
     CHECK(file.initial_size() == 0);
     file.append("a,b\n");
     file.sync();
@@ -159,23 +159,23 @@ TEST_CASE("csv writer: BufferedFile truncates or appends, and creates missing fi
   }  // the destructor writes what is left
   CHECK(read_file(path) == "a,b\n1,2\n");
   {
-    conflux::plugins::csv::BufferedFile file(path, false, "csv");
+    conflux::plugins::file_io::BufferedFile file(path, false, "csv");
     CHECK(file.initial_size() == 8);
     file.append("3,4\n");
   }
   CHECK(read_file(path) == "a,b\n1,2\n3,4\n");
   {
-    conflux::plugins::csv::BufferedFile file(path, true, "csv");
+    conflux::plugins::file_io::BufferedFile file(path, true, "csv");
     file.append("x\n");
   }
   CHECK(read_file(path) == "x\n");
   std::string big(3 << 20, 'z');
   {
-    conflux::plugins::csv::BufferedFile file(path, true, "csv");
+    conflux::plugins::file_io::BufferedFile file(path, true, "csv");
     file.append(big);
     CHECK(file.bytes_written() == big.size());
   }
   CHECK(read_file(path).size() == big.size());
-  CHECK_THROWS_WITH(conflux::plugins::csv::BufferedFile(dir.path + "/missing/dir/x.csv", true, "csv"),
+  CHECK_THROWS_WITH(conflux::plugins::file_io::BufferedFile(dir.path + "/missing/dir/x.csv", true, "csv"),
                     Catch::StartsWith("csv: cannot open '" + dir.path + "/missing/dir/x.csv': No such file"));
 }

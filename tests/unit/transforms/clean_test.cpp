@@ -65,6 +65,22 @@ TEST_CASE("clean NFC composes and removes control characters", "[transforms][cle
   CHECK(clean({{"remove_control", true}}, "x\xC2\x85y") == "xy");                      // C1 control NEL
 }
 
+TEST_CASE("clean empty_to_null turns texts left empty into null", "[transforms][clean]") {
+  auto stage = make_transform("clean", {{"empty_to_null", true}});
+  REQUIRE(stage.is_ok());
+  std::vector<Record> records(1);
+  records[0].set("blank", Value::string(" \t\xC2\xA0"));
+  records[0].set("empty", Value::string(""));
+  records[0].set("text", Value::string(" x "));
+  std::vector<Rejected> rejected;
+  REQUIRE((*stage)->apply(records, rejected).is_ok());
+  CHECK(records[0].find("blank")->is_null());
+  CHECK(records[0].find("empty")->is_null());
+  CHECK(records[0].find("text")->text == "x");
+  CHECK(clean({{"empty_to_null", false}}, "  ").empty());
+  CHECK(clean({{"trim", false}, {"empty_to_null", true}}, "  ") == "  ");  // not empty: nothing trimmed it
+}
+
 TEST_CASE("clean touches only string values and the listed fields", "[transforms][clean]") {
   auto stage = make_transform("clean", {{"fields", {"a"}}, {"case", "upper"}});
   REQUIRE(stage.is_ok());

@@ -117,6 +117,15 @@ TEST_CASE("filter expression errors carry columns", "[transforms][filter]") {
   CHECK(compile_error("country in ['RU' 'KZ']") == "column 18: expected ']' or ',' in the list, found string 'KZ'");
   CHECK(compile_error("имя == 'Ф' and ?") == "column 16: unexpected character '?'");  // columns count characters
   CHECK(compile_error("a == 1 b") == "column 8: unexpected 'b'");
+  auto repeated = [](char c, size_t count, const char* middle, char closing = '\0') {
+    std::string text(count, c);
+    text.append(middle);
+    if (closing != '\0') text.append(count, closing);
+    return text;
+  };
+  CHECK(compile_error(repeated('(', 100000, "true")).find("nested too deeply") != std::string::npos);
+  CHECK(compile_error(repeated('!', 1000, "true")).find("nested too deeply") != std::string::npos);
+  CHECK(eval(repeated('(', 50, "true", ')')));
 }
 
 TEST_CASE("filter stage keeps matches and drops the rest by rule", "[transforms][filter]") {

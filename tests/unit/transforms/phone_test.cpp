@@ -269,6 +269,46 @@ TEST_CASE("phone fast path agrees with Parse + IsValidNumber + Format", "[transf
   }
 }
 
+TEST_CASE("phone fast path agrees with Parse for every region it handles", "[transforms][phone]") {
+  // The regions of kSimpleRegions in phone.cpp, each as the default region, with its own numbers in its own formats.
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  std::mt19937 rng(31);
+  const std::vector<PhoneNumberUtil::PhoneNumberType> types = {
+      PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE, PhoneNumberUtil::TOLL_FREE, PhoneNumberUtil::VOIP,
+      PhoneNumberUtil::PREMIUM_RATE};
+  size_t compared = 0;
+  for (const char* region : {"RU", "UZ", "TJ", "UA", "US", "GB", "DE", "FR", "NL", "BE", "AT", "CH",
+                             "SE", "TR", "IN", "JP", "AE", "AM", "AZ", "GE", "KG", "MD", "RS", "IE",
+                             "ES", "IT", "PL", "PT", "GR", "DK", "NO", "CZ", "LV", "EE"}) {
+    PhoneNormalizer phones = normalizer(region);
+    std::string trunk;
+    util->GetNddPrefixForRegion(region, true, &trunk);
+    for (auto type : types) {
+      PhoneNumber example;
+      if (!util->GetExampleNumberForType(region, type, &example)) continue;
+      std::string nsn;
+      util->GetNationalSignificantNumber(example, &nsn);
+      std::vector<std::string> variants = {nsn};
+      for (int k = 0; k < 3; ++k) {
+        std::string variant = nsn;
+        for (size_t i = variant.size() / 2; i < variant.size(); ++i) variant[i] = static_cast<char>('0' + rng() % 10);
+        variants.push_back(variant);
+      }
+      for (const std::string& digits : variants) {
+        const std::string code = std::to_string(example.country_code());
+        for (const std::string& input : {digits, trunk + digits, decorate(trunk + digits, rng), "+" + code + digits,
+                                         "+" + code + " " + decorate(digits, rng), code + digits, "00" + code + digits,
+                                         digits.substr(1), trunk + trunk + digits}) {
+          INFO("region " << region << " input '" << input << "'");
+          REQUIRE(phones.normalize(input, PhonePath::kFastThenFull) == phones.normalize(input, PhonePath::kFull));
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared > 4000);
+}
+
 TEST_CASE("phone fast path covers the benchmark shapes", "[transforms][phone]") {
   PhoneNormalizer ru = normalizer("RU");
   for (const char* input :

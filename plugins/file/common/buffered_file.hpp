@@ -1,5 +1,5 @@
 // An output file written through a memory buffer, fsynced on request.
-// (plugins/file/jsonl/buffered_file.hpp holds the same class: each connector folder builds on its own.)
+// Shared by plugins/file/csv and plugins/file/jsonl (header-only, SDK-independent).
 #pragma once
 
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace conflux::plugins::csv {
+namespace conflux::plugins::file_io {
 
 class OutputError : public std::runtime_error {
  public:
@@ -109,4 +109,4 @@ class BufferedFile {
   std::string buffer_;
 };
 
-}  // namespace conflux::plugins::csv
+}  // namespace conflux::plugins::file_io

@@ -1,5 +1,5 @@
-// Byte sources the JSON Lines reader pulls chunks from: a file (the plugin) or a string (unit tests).
-// (A copy of plugins/file/csv/byte_input.hpp: each connector folder builds on its own.)
+// Byte sources the file connectors' readers pull chunks from: a file (the plugin) or a string (unit tests).
+// Shared by plugins/file/csv and plugins/file/jsonl (header-only, SDK-independent).
 //
 // Contract: read() fills at most `capacity` bytes and returns how many it wrote, 0 only at the end of the input;
 // seek() moves to an absolute byte offset. Both throw InputError on an I/O fault. Not thread-safe.
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace conflux::plugins::jsonl {
+namespace conflux::plugins::file_io {
 
 // An I/O fault. `missing()` tells the caller that the file is not there or not readable (a config problem), as
 // opposed to a read error in the middle of the file.
@@ -116,4 +116,4 @@ class MemoryInput final : public ByteInput {
   size_t offset_ = 0;
 };
 
-}  // namespace conflux::plugins::jsonl
+}  // namespace conflux::plugins::file_io
