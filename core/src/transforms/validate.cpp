@@ -7,6 +7,7 @@
 
 #include "config_reader.hpp"
 #include "conflux/common/json_schema.hpp"
+#include "conflux/record/json.hpp"
 #include "conflux/transforms/builtin.hpp"
 #include "stages.hpp"
 
@@ -14,24 +15,8 @@ namespace conflux::transforms::internal {
 
 namespace {
 
-nlohmann::json value_to_document(const Value& value) {
-  switch (value.type) {
-    case ValueType::kNull: return nullptr;
-    case ValueType::kBool: return value.int_value != 0;
-    case ValueType::kInt: return value.int_value;
-    case ValueType::kDouble: return value.double_value;
-    case ValueType::kString: return value.text;
-    case ValueType::kDecimal: {
-      nlohmann::json parsed = nlohmann::json::parse(value.text, nullptr, false);
-      return parsed.is_number() ? parsed : nlohmann::json(value.text);
-    }
-    case ValueType::kJson: {
-      nlohmann::json parsed = nlohmann::json::parse(value.text, nullptr, false);
-      return parsed.is_discarded() ? nlohmann::json(value.text) : parsed;
-    }
-  }
-  return nullptr;
-}
+// The record layer's JSON form of a value (conflux/record/json.hpp), as the unordered json valijson reads.
+nlohmann::json value_to_document(const Value& value) { return nlohmann::json(value_to_json(value)); }
 
 class ValidateTransform final : public engine::RecordTransform {
  public:
