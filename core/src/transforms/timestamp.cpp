@@ -416,6 +416,8 @@ bool parse_digits_only(std::string_view text, Parsed& p) {
     if (!is_digit(c)) return false;
   }
   if (dot != std::string_view::npos && (fraction.empty() || fraction.size() > 9)) return false;
+  // 18 digits always fit in int64; longer runs are no timestamp (and would overflow).
+  if (whole.empty() || whole.size() > 18) return false;
   int64_t value = 0;
   for (char c : whole) value = value * 10 + (c - '0');
   if (dot == std::string_view::npos && (whole.size() == 8 || whole.size() == 14)) {
