@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include "conflux/transforms/builtin.hpp"
 
 using conflux::Record;
@@ -12,10 +14,7 @@ using Json = nlohmann::ordered_json;
 namespace {
 
 std::unique_ptr<conflux::engine::Transform> cast_stage(const Json& config) {
-  auto result = make_transform("cast", config);
-  INFO(result.status().to_string());
-  REQUIRE(result.is_ok());
-  return std::move(result).value();
+  return conflux::test::make_stage("cast", config);
 }
 
 // Casts one value of field "v"; returns the result, or the rejection reason as a string Value typed kJson.
@@ -34,12 +33,7 @@ Value cast_one(const std::string& type, Value input, Json extra = Json::object()
   return *records[0].find("v");
 }
 
-std::string error(const Json& config) {
-  auto result = make_transform("cast", config);
-  REQUIRE_FALSE(result.is_ok());
-  CHECK(result.status().code() == conflux::StatusCode::kFailedPrecondition);
-  return result.status().message();
-}
+std::string error(const Json& config) { return conflux::test::config_error("cast", config); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include "conflux/transforms/builtin.hpp"
 
 using conflux::Record;
@@ -12,23 +14,16 @@ namespace {
 
 // Cleans one string value of field "v" with `config`.
 std::string clean(const Json& config, const std::string& input) {
-  auto stage = make_transform("clean", config);
-  INFO(stage.status().to_string());
-  REQUIRE(stage.is_ok());
+  auto stage = conflux::test::make_stage("clean", config);
   std::vector<Record> records(1);
   records[0].set("v", Value::string(input));
   std::vector<Rejected> rejected;
-  REQUIRE((*stage)->apply(records, rejected).is_ok());
+  REQUIRE(stage->apply(records, rejected).is_ok());
   REQUIRE(records.size() == 1);
   return records[0].find("v")->text;
 }
 
-std::string error(const Json& config) {
-  auto result = make_transform("clean", config);
-  REQUIRE_FALSE(result.is_ok());
-  CHECK(result.status().code() == conflux::StatusCode::kFailedPrecondition);
-  return result.status().message();
-}
+std::string error(const Json& config) { return conflux::test::config_error("clean", config); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include "conflux/record/json.hpp"
 #include "conflux/transforms/builtin.hpp"
 
@@ -12,12 +14,7 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-std::unique_ptr<Transform> dedupe(const Json& config) {
-  auto result = make_transform("dedupe", config);
-  INFO(result.status().to_string());
-  REQUIRE(result.is_ok());
-  return std::move(result).value();
-}
+std::unique_ptr<Transform> dedupe(const Json& config) { return conflux::test::make_stage("dedupe", config); }
 
 Record person(int id, const std::string& email, const std::string& name = "", const std::string& phone = "") {
   Record r(static_cast<uint64_t>(id));

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include "conflux/record/json.hpp"
 #include "conflux/transforms/builtin.hpp"
 
@@ -28,12 +30,7 @@ Record run(const Json& config, const Json& input) {
   return records[0];
 }
 
-std::string error(const Json& config) {
-  auto result = make_transform("hash_pii", config);
-  REQUIRE_FALSE(result.is_ok());
-  CHECK(result.status().code() == conflux::StatusCode::kFailedPrecondition);
-  return result.status().message();
-}
+std::string error(const Json& config) { return conflux::test::config_error("hash_pii", config); }
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 #include <phonenumbers/phonenumberutil.h>
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include <random>
 #include <set>
 
@@ -31,10 +33,7 @@ PhoneNormalizer normalizer(const std::string& region, PhoneFormat format = Phone
 }
 
 std::unique_ptr<conflux::engine::Transform> phone_stage(const Json& config) {
-  auto result = make_transform("phone", config);
-  INFO(result.status().to_string());
-  REQUIRE(result.is_ok());
-  return std::move(result).value();
+  return conflux::test::make_stage("phone", config);
 }
 
 struct Outcome {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -55,12 +57,7 @@ Outcome run(const Json& config, const std::vector<Json>& records) {
   return out;
 }
 
-std::string error(const Json& config) {
-  auto result = make_transform("validate", config);
-  REQUIRE_FALSE(result.is_ok());
-  CHECK(result.status().code() == conflux::StatusCode::kFailedPrecondition);
-  return result.status().message();
-}
+std::string error(const Json& config) { return conflux::test::config_error("validate", config); }
 
 }  // namespace
 
