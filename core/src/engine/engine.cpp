@@ -109,6 +109,7 @@ class Runner {
   // a replay that fails or is cancelled half-way leaves the rest to replay again, none twice.
   Status replay(const std::vector<state::DeadLetter>& letters) {
     setup();
+    replaying_ = true;  // letters are marked replayed one by one, so every write commits in line
     std::vector<int64_t> held_ids;
     for (const state::DeadLetter& letter : letters) {
       if (options_.cancel && options_.cancel->load()) {
@@ -171,8 +172,15 @@ class Runner {
     return Status::ok();
   }
 
+  // Always returns with no batch in flight, so that the summary and committed_ are final.
   Status run() {
     setup();
+    Status status = run_sources();
+    Status drained = drain();
+    return status.is_ok() ? drained : status;
+  }
+
+  Status run_sources() {
     for (size_t i = 0; i < plan_.sources.size(); ++i) {
       CONFLUX_RETURN_IF_ERROR(run_source(i));
       // Cancelled: stop here; records a stage still holds were never committed and are read again next run.
@@ -354,38 +362,118 @@ class Runner {
     return process_from_sink(records, key, cursor);
   }
 
+  // Sink, then commit. In a plain streaming run the write and the commit of batch N run on their own thread while
+  // the stages work on batch N+1 (one batch in flight, so order and "cursor after the sink accepted" both hold);
+  // dry runs, replays and runs with a holding stage write in line.
   Status process_from_sink(std::vector<Record>& records, const state::CursorKey& key,
                            const std::optional<std::string>& cursor) {
-    StageSummary& sink = *sink_summary_;
-    sink.in += records.size();
-    if (!records.empty()) {
+    CONFLUX_RETURN_IF_ERROR(drain());
+    if (options_.dry_run || holding_ || replaying_) {
+      SinkTally tally;
+      tally.in = records.size();
       if (options_.dry_run) {
-        // Nothing is written in a dry run; records that reached the sink count as would-be writes.
-        sink.created += records.size();
-        summary_.written += records.size();
+        tally.created = records.size();  // nothing is written; records that reached the sink count as would-be writes
       } else {
-        std::vector<WriteResult> results;
-        const std::string& stream = plan_.sink_stream.empty() ? key.stream : plan_.sink_stream;
-        Status written = plan_.sink->write(stream, records, results);
-        if (!written.is_ok()) return written.with_context("sink '" + plan_.sink_name + "'");
-        for (size_t i = 0; i < records.size(); ++i) {
-          const WriteResult& r = i < results.size() ? results[i] : WriteResult{WriteOutcome::kRejected, "no outcome"};
-          switch (r.outcome) {
-            case WriteOutcome::kCreated: sink.created++; summary_.written++; break;
-            case WriteOutcome::kUpdated: sink.updated++; summary_.written++; break;
-            case WriteOutcome::kUnchanged: sink.unchanged++; summary_.unchanged++; break;
-            case WriteOutcome::kRejected:
-              sink.dead_lettered++;
-              summary_.dead_lettered++;
-              pending_dead_letters_.push_back(dead_letter(records[i], key, plan_.sink_name, r.message));
-              break;
-          }
-        }
-        Status flushed = plan_.sink->flush();
-        if (!flushed.is_ok()) return flushed.with_context("sink '" + plan_.sink_name + "' flush");
+        CONFLUX_RETURN_IF_ERROR(write_to_sink(records, key, tally, pending_dead_letters_));
+      }
+      apply_tally(tally, summary_);
+      return commit(key, cursor);
+    }
+    in_flight_snapshot_ = summary_;  // what a successful commit of this batch makes durable, minus the sink's tally
+    in_flight_ = std::async(std::launch::async,
+                            [this, batch = std::move(records), key, cursor,
+                             letters = std::move(pending_dead_letters_)]() mutable {
+                              return write_and_commit(batch, key, cursor, letters);
+                            });
+    records.clear();
+    pending_dead_letters_.clear();
+    return Status::ok();
+  }
+
+  // Outcome counts of one sink write.
+  struct SinkTally {
+    uint64_t in = 0, created = 0, updated = 0, unchanged = 0, rejected = 0;
+  };
+  struct SinkDone {
+    Status status;
+    SinkTally tally;
+  };
+
+  static void apply_tally(const SinkTally& tally, RunSummary& summary) {
+    StageSummary& sink = summary.stages.back();  // setup() adds the sink's summary last
+    sink.in += tally.in;
+    sink.created += tally.created;
+    sink.updated += tally.updated;
+    sink.unchanged += tally.unchanged;
+    sink.dead_lettered += tally.rejected;
+    summary.written += tally.created + tally.updated;
+    summary.unchanged += tally.unchanged;
+    summary.dead_lettered += tally.rejected;
+  }
+
+  // Writes and flushes `records`; rejected ones become dead letters in `letters`. Touches no runner state but the
+  // sink, which only one thread uses at a time.
+  Status write_to_sink(const std::vector<Record>& records, const state::CursorKey& key, SinkTally& tally,
+                       std::vector<state::DeadLetter>& letters) const {
+    if (records.empty()) return Status::ok();
+    std::vector<WriteResult> results;
+    const std::string& stream = plan_.sink_stream.empty() ? key.stream : plan_.sink_stream;
+    Status written = plan_.sink->write(stream, records, results);
+    if (!written.is_ok()) return written.with_context("sink '" + plan_.sink_name + "'");
+    for (size_t i = 0; i < records.size(); ++i) {
+      const WriteResult& r = i < results.size() ? results[i] : WriteResult{WriteOutcome::kRejected, "no outcome"};
+      switch (r.outcome) {
+        case WriteOutcome::kCreated: tally.created++; break;
+        case WriteOutcome::kUpdated: tally.updated++; break;
+        case WriteOutcome::kUnchanged: tally.unchanged++; break;
+        case WriteOutcome::kRejected:
+          tally.rejected++;
+          letters.push_back(dead_letter(records[i], key, plan_.sink_name, r.message));
+          break;
       }
     }
-    return commit(key, cursor);
+    Status flushed = plan_.sink->flush();
+    if (!flushed.is_ok()) return flushed.with_context("sink '" + plan_.sink_name + "' flush");
+    return Status::ok();
+  }
+
+  // The sink thread's half of process_from_sink. The records are destroyed here too, off the stages' thread.
+  SinkDone write_and_commit(std::vector<Record>& records, const state::CursorKey& key,
+                            const std::optional<std::string>& cursor, std::vector<state::DeadLetter>& letters) const {
+    SinkDone done;
+    done.tally.in = records.size();
+    done.status = write_to_sink(records, key, done.tally, letters);
+    if (!done.status.is_ok()) return done;
+    done.status = store_.commit_batch(summary_.run_id, batch_commit(key, cursor, std::move(letters)));
+    std::vector<Record>().swap(records);
+    return done;
+  }
+
+  // Waits for the batch in flight, if any, and accounts for it: on success it is committed, and the summary as of
+  // its hand-off plus its sink tally becomes what a failed run reports.
+  Status drain() {
+    if (!in_flight_.valid()) return Status::ok();
+    SinkDone done = in_flight_.get();
+    if (!done.status.is_ok()) return done.status;
+    apply_tally(done.tally, summary_);
+    apply_tally(done.tally, in_flight_snapshot_);
+    summary_.batches_committed++;
+    committed_ = std::move(in_flight_snapshot_);
+    has_committed_ = true;
+    return Status::ok();
+  }
+
+  state::BatchCommit batch_commit(const state::CursorKey& key, const std::optional<std::string>& cursor,
+                                  std::vector<state::DeadLetter> letters) const {
+    state::BatchCommit commit;
+    commit.key = key;
+    commit.cursor = cursor;
+    commit.dead_letters = std::move(letters);
+    for (auto& dl : commit.dead_letters) {
+      dl.pipeline = plan_.pipeline;
+      dl.run_id = summary_.run_id;
+    }
+    return commit;
   }
 
   Status commit(const state::CursorKey& key, const std::optional<std::string>& cursor) {
@@ -399,15 +487,8 @@ class Runner {
       if (cursor) held_cursors_[{key.source, key.stream}] = *cursor;
       return Status::ok();
     }
-    state::BatchCommit commit;
-    commit.key = key;
-    commit.cursor = cursor;
-    commit.dead_letters = std::move(pending_dead_letters_);
+    state::BatchCommit commit = batch_commit(key, cursor, std::move(pending_dead_letters_));
     pending_dead_letters_.clear();
-    for (auto& dl : commit.dead_letters) {
-      dl.pipeline = plan_.pipeline;
-      dl.run_id = summary_.run_id;
-    }
     Status s = store_.commit_batch(summary_.run_id, commit);
     if (!s.is_ok()) return s;
     summary_.batches_committed++;
@@ -416,29 +497,21 @@ class Runner {
   }
 
   Status commit_held() {
+    CONFLUX_RETURN_IF_ERROR(drain());
     if (options_.dry_run) return Status::ok();
     bool first = true;
     for (auto& [where, cursor] : held_cursors_) {
-      state::BatchCommit commit;
-      commit.key = {plan_.pipeline, where.first, where.second};
-      commit.cursor = cursor;
-      if (first) commit.dead_letters = std::move(pending_dead_letters_);
-      for (auto& dl : commit.dead_letters) {
-        dl.pipeline = plan_.pipeline;
-        dl.run_id = summary_.run_id;
-      }
+      std::vector<state::DeadLetter> letters;
+      if (first) letters = std::move(pending_dead_letters_);
+      state::BatchCommit commit =
+          batch_commit({plan_.pipeline, where.first, where.second}, cursor, std::move(letters));
       CONFLUX_RETURN_IF_ERROR(store_.commit_batch(summary_.run_id, commit));
       summary_.batches_committed++;
       first = false;
     }
     if (first && !pending_dead_letters_.empty()) {
-      state::BatchCommit commit;
-      commit.key = {plan_.pipeline, plan_.sources.empty() ? "" : plan_.sources.front().name, ""};
-      commit.dead_letters = std::move(pending_dead_letters_);
-      for (auto& dl : commit.dead_letters) {
-        dl.pipeline = plan_.pipeline;
-        dl.run_id = summary_.run_id;
-      }
+      state::BatchCommit commit = batch_commit({plan_.pipeline, plan_.sources.empty() ? "" : plan_.sources.front().name, ""},
+                                               std::nullopt, std::move(pending_dead_letters_));
       CONFLUX_RETURN_IF_ERROR(store_.commit_batch(summary_.run_id, commit));
     }
     pending_dead_letters_.clear();
@@ -447,7 +520,7 @@ class Runner {
   }
 
   state::DeadLetter dead_letter(const Record& record, const state::CursorKey& key, const std::string& stage,
-                                const std::string& reason) {
+                                const std::string& reason) const {
     state::DeadLetter dl;
     dl.source = key.source;
     dl.stream = key.stream;
@@ -619,6 +692,9 @@ class Runner {
   std::vector<state::DeadLetter> pending_dead_letters_;
   RunSummary committed_;
   bool has_committed_ = false;
+  bool replaying_ = false;
+  std::future<SinkDone> in_flight_;  // the batch being written and committed on the sink thread, if any
+  RunSummary in_flight_snapshot_;
   std::map<std::pair<std::string, std::string>, std::string> held_cursors_;
 };
 

@@ -56,6 +56,7 @@ struct conflux_emitter {
   std::vector<Reject> rejects;
 
   conflux::Record current;
+  size_t last_field_count = 0;  // fields of the previous record: the next one reserves as many (records look alike)
   bool open = false;
   std::string misuse;  // first contract violation, reported after the call
 };

@@ -47,6 +47,7 @@ void record_begin(conflux_emitter* e) {
   if (e == nullptr) return;
   if (e->open) note(e->misuse, "record_begin called twice without record_end");
   e->current = Record();
+  e->current.fields().reserve(e->last_field_count);
   e->open = true;
 }
 
@@ -92,6 +93,7 @@ void record_end(conflux_emitter* e, uint64_t position) {
     return;
   }
   e->open = false;
+  e->last_field_count = e->current.fields().size();
   if (e->mode == conflux_emitter::Mode::kSource) {
     e->current.set_position(position);
     e->source_batch->records.push_back(std::move(e->current));

@@ -358,6 +358,7 @@ class PluginSourceStream : public engine::SourceStream {
   Status read(size_t max_records, engine::SourceBatch& out) override {
     const size_t records_before = out.records.size();
     const size_t invalid_before = out.invalid.size();
+    out.records.reserve(records_before + std::min<size_t>(max_records, 65536));
     conflux_emitter emitter;
     emitter.mode = conflux_emitter::Mode::kSource;
     emitter.source_batch = &out;

@@ -142,7 +142,11 @@ class CleanTransform final : public engine::RecordTransform {
     if (spec_.nfc && !ascii && valid) text = nfc(text);
     if (spec_.trim) {
       std::string_view trimmed = valid ? trim_unicode(text) : trim_ascii(text);
-      if (trimmed.size() != text.size()) text = std::string(trimmed);
+      if (trimmed.size() != text.size()) {  // in place: no allocation
+        const size_t begin = static_cast<size_t>(trimmed.data() - text.data());
+        text.erase(begin + trimmed.size());
+        text.erase(0, begin);
+      }
     }
     if (spec_.collapse_spaces) text = collapse_white_space(text, valid);
     if (spec_.empty_to_null && text.empty()) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config_reader.hpp"
+#include "phone_validity.hpp"
 #include "stages.hpp"
 #include "text_util.hpp"
 
@@ -218,10 +219,21 @@ struct PhoneNormalizer::State {
     return format_number(number);
   }
 
+  // IsValidNumber, answered by the RE2 recompilation of its metadata where that covers the calling code.
+  bool is_valid(const PhoneNumber& number, std::string_view national, std::string* region = nullptr) const {
+    switch (internal::PhoneValidity::instance().check(number.country_code(), national, region)) {
+      case internal::Validity::kValid: return true;
+      case internal::Validity::kInvalid: return false;
+      case internal::Validity::kUnsupported: break;
+    }
+    if (region != nullptr) util->GetRegionCodeForNumber(number, region);
+    return util->IsValidNumber(number);
+  }
+
   Decision check(PhoneNumber& number, int country_code, std::string_view national) const {
     number.set_country_code(country_code);
     number.set_national_number(to_u64(national));
-    return util->IsValidNumber(number) ? Decision::kValid : Decision::kInvalid;
+    return is_valid(number, national) ? Decision::kValid : Decision::kInvalid;
   }
 
   // Each kValid/kInvalid answer below is the one Parse + IsValidNumber would give; the comments say why. Whatever
@@ -277,10 +289,9 @@ struct PhoneNormalizer::State {
     }
     // Otherwise Parse strips unless the unstripped digits match the region's general pattern and the stripped ones
     // do not. A stripped number valid for this very region matches that pattern, so Parse strips: IsValidNumber
-    // is computed here as GetRegionCodeForNumber + IsValidNumberForRegion to learn the region on the way.
+    // also reports the region (GetRegionCodeForNumber) it was valid for.
     std::string number_region;
-    util->GetRegionCodeForNumber(candidate, &number_region);
-    if (util->IsValidNumberForRegion(candidate, number_region)) {
+    if (is_valid(candidate, stripped, &number_region)) {
       if (length == PhoneNumberUtil::IS_POSSIBLE && number_region == row->region) {
         number = candidate;
         return Decision::kValid;

@@ -1,5 +1,7 @@
 #include "text_util.hpp"
 
+#include <cstring>
+
 #include <unicode/locid.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -16,8 +18,14 @@ std::string_view trim_ascii(std::string_view text) {
 }
 
 bool is_ascii(std::string_view text) {
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {  // eight bytes at a time: any high bit set means non-ASCII
+    uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) return false;
+  }
+  for (; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) return false;
   }
   return true;
 }

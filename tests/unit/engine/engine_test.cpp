@@ -70,6 +70,7 @@ class MapSink : public Sink {
   std::map<int64_t, Record> rows;
   std::vector<int64_t> order;
   int64_t fail_at = -1;
+  int64_t reject_every = 0;  // records with n % reject_every == 0 are rejected by the sink
   Status write(const std::string&, const std::vector<Record>& records, std::vector<WriteResult>& results) override {
     for (const auto& r : records) {
       if (r.find("n")->int_value == fail_at) return unavailable("sink down");
@@ -77,6 +78,10 @@ class MapSink : public Sink {
     results.clear();
     for (const auto& r : records) {
       int64_t n = r.find("n")->int_value;
+      if (reject_every && n % reject_every == 0) {
+        results.push_back({WriteOutcome::kRejected, "sink refused " + std::to_string(n)});
+        continue;
+      }
       order.push_back(n);
       bool existed = rows.count(n);
       rows[n] = r;
@@ -207,4 +212,41 @@ TEST_CASE("cancellation stops after the current batch is committed", "[engine]")
   CHECK(s.status == "cancelled");
   CHECK(s.balanced());
   CHECK(s.in < 100000);
+}
+
+TEST_CASE("records the sink rejects are dead-lettered with their batch, across many batches", "[engine]") {
+  // Batches are written and committed on the sink thread while the stages work on the next one: every batch's
+  // cursor, stage dead letters and sink dead letters must still land together, and the totals must balance.
+  test::TempDir dir;
+  auto store = state::open_sqlite_state_store(dir.file("state.db"));
+  REQUIRE(store);
+  MapSink* sink;
+  Plan plan = make_plan(5000, sink, 0, 2);
+  sink->reject_every = 7;
+  RunSummary s = run_pipeline(plan, **store, {});
+  CHECK(s.status == "succeeded");
+  CHECK(s.in == 5000);
+  CHECK(s.balanced());
+  uint64_t sink_rejected = 0, stage_invalid = 0, kept = 0;
+  for (int n = 0; n < 5000; ++n) {
+    if (n % 3 == 0) continue;
+    if (n % 5 == 0) {
+      ++stage_invalid;
+    } else if (n % 7 == 0) {
+      ++sink_rejected;
+    } else {
+      ++kept;
+    }
+  }
+  CHECK(sink->rows.size() == kept);
+  CHECK(s.stages.back().dead_lettered == sink_rejected);
+  CHECK(s.dead_lettered == sink_rejected + stage_invalid);
+  CHECK(s.batches_committed == 50);
+  auto letters = (*store)->count_dead_letters("unit", true);
+  REQUIRE(letters);
+  CHECK(static_cast<uint64_t>(*letters) == sink_rejected + stage_invalid);
+  auto cursor = (*store)->load_cursor({"unit", "counter", "numbers"});
+  REQUIRE(cursor);
+  REQUIRE(cursor->has_value());
+  CHECK(**cursor == "5000");
 }
