@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libpoco-dev libspdlog-dev catch2
-  libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev libicu-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
+  libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev libmimalloc-dev libicu-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
   libvalijson-dev
   python3
 )

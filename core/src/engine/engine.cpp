@@ -1,6 +1,9 @@
 #include "conflux/engine/engine.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -9,6 +12,7 @@
 #include <thread>
 
 #include "conflux/common/logging.hpp"
+#include "ordered_worker.hpp"
 #include "conflux/record/json.hpp"
 
 namespace conflux::engine {
@@ -282,10 +286,11 @@ class Runner {
     if (!opened) return opened.status().with_context("source '" + source.name + "' stream '" + stream_name + "'");
     std::unique_ptr<SourceStream> stream = std::move(opened.value());
 
-    BatchQueue queue(2);
+    BatchQueue queue(3);
     const uint64_t read_before = read_;
     std::atomic<uint64_t> produced{0};
     std::thread producer([&] {
+      pthread_setname_np(pthread_self(), "cfx-read");
       while (true) {
         if (options_.cancel && options_.cancel->load()) break;
         size_t want = plan_.batch_size;
@@ -367,8 +372,8 @@ class Runner {
   // dry runs, replays and runs with a holding stage write in line.
   Status process_from_sink(std::vector<Record>& records, const state::CursorKey& key,
                            const std::optional<std::string>& cursor) {
-    CONFLUX_RETURN_IF_ERROR(drain());
     if (options_.dry_run || holding_ || replaying_) {
+      CONFLUX_RETURN_IF_ERROR(drain());
       SinkTally tally;
       tally.in = records.size();
       if (options_.dry_run) {
@@ -379,12 +384,15 @@ class Runner {
       apply_tally(tally, summary_);
       return commit(key, cursor);
     }
-    in_flight_snapshot_ = summary_;  // what a successful commit of this batch makes durable, minus the sink's tally
-    in_flight_ = std::async(std::launch::async,
-                            [this, batch = std::move(records), key, cursor,
-                             letters = std::move(pending_dead_letters_)]() mutable {
-                              return write_and_commit(batch, key, cursor, letters);
-                            });
+    // Keep at most kSinkDepth batches queued or in flight on the sink thread.
+    while (in_flight_.size() >= kSinkDepth) CONFLUX_RETURN_IF_ERROR(drain_one());
+    InFlight next;
+    next.snapshot = summary_;  // what a successful commit of this batch makes durable, minus the sink's tally
+    next.done = sink_worker_.submit<SinkDone>(
+        [this, batch = std::move(records), key, cursor, letters = std::move(pending_dead_letters_)]() mutable {
+          return write_and_commit(batch, key, cursor, letters);
+        });
+    in_flight_.push_back(std::move(next));
     records.clear();
     pending_dead_letters_.clear();
     return Status::ok();
@@ -439,26 +447,44 @@ class Runner {
 
   // The sink thread's half of process_from_sink. The records are destroyed here too, off the stages' thread.
   SinkDone write_and_commit(std::vector<Record>& records, const state::CursorKey& key,
-                            const std::optional<std::string>& cursor, std::vector<state::DeadLetter>& letters) const {
+                            const std::optional<std::string>& cursor, std::vector<state::DeadLetter>& letters) {
     SinkDone done;
+    if (sink_failed_.load()) {  // an earlier batch failed: later ones must not write or move the cursor past it
+      done.status = ::conflux::cancelled("not written: an earlier batch failed");
+      return done;
+    }
     done.tally.in = records.size();
     done.status = write_to_sink(records, key, done.tally, letters);
-    if (!done.status.is_ok()) return done;
-    done.status = store_.commit_batch(summary_.run_id, batch_commit(key, cursor, std::move(letters)));
+    if (done.status.is_ok()) {
+      done.status = store_.commit_batch(summary_.run_id, batch_commit(key, cursor, std::move(letters)));
+    }
+    if (!done.status.is_ok()) sink_failed_.store(true);
     std::vector<Record>().swap(records);
     return done;
   }
 
-  // Waits for the batch in flight, if any, and accounts for it: on success it is committed, and the summary as of
-  // its hand-off plus its sink tally becomes what a failed run reports.
+  // Waits for every batch in flight and accounts for them, oldest first; stops at the first failure.
   Status drain() {
-    if (!in_flight_.valid()) return Status::ok();
-    SinkDone done = in_flight_.get();
-    if (!done.status.is_ok()) return done.status;
+    while (!in_flight_.empty()) CONFLUX_RETURN_IF_ERROR(drain_one());
+    return Status::ok();
+  }
+
+  // Waits for the oldest batch in flight and accounts for it: on success it is committed, and the summary as of its
+  // hand-off plus its sink tally becomes what a failed run reports.
+  Status drain_one() {
+    InFlight oldest = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    SinkDone done = oldest.done.get();
+    if (!done.status.is_ok()) {
+      in_flight_.clear();  // later batches were refused by the sink thread; nothing of them is committed
+      return done.status;
+    }
     apply_tally(done.tally, summary_);
-    apply_tally(done.tally, in_flight_snapshot_);
+    // Later snapshots were taken before this tally existed: they need it too.
+    apply_tally(done.tally, oldest.snapshot);
+    for (InFlight& later : in_flight_) apply_tally(done.tally, later.snapshot);
     summary_.batches_committed++;
-    committed_ = std::move(in_flight_snapshot_);
+    committed_ = std::move(oldest.snapshot);
     has_committed_ = true;
     return Status::ok();
   }
@@ -624,8 +650,14 @@ class Runner {
         }
       }
     };
+    // Slice 0 runs here, the others on long-lived workers (their thread-local caches, e.g. the phone memo, stay
+    // warm across batches, and no thread is started per batch).
+    while (stage_workers_.size() + 1 < slices) stage_workers_.push_back(std::make_unique<OrderedWorker>("cfx-stage"));
     std::vector<std::future<void>> futures;
-    for (size_t k = 1; k < slices; ++k) futures.push_back(std::async(std::launch::async, run_slice, std::ref(work[k])));
+    for (size_t k = 1; k < slices; ++k) {
+      Slice* slice = &work[k];
+      futures.push_back(stage_workers_[k - 1]->submit<void>([&run_slice, slice] { run_slice(*slice); }));
+    }
     if (slices > 0) run_slice(work[0]);
     for (auto& f : futures) f.get();
 
@@ -693,8 +725,17 @@ class Runner {
   RunSummary committed_;
   bool has_committed_ = false;
   bool replaying_ = false;
-  std::future<SinkDone> in_flight_;  // the batch being written and committed on the sink thread, if any
-  RunSummary in_flight_snapshot_;
+  // Batches handed to the sink thread and not yet accounted for, oldest first. Two let the stages run ahead while
+  // the sink waits on fsync; more would only hold more records in memory.
+  static constexpr size_t kSinkDepth = 2;
+  struct InFlight {
+    std::future<SinkDone> done;
+    RunSummary snapshot;
+  };
+  std::deque<InFlight> in_flight_;
+  std::atomic<bool> sink_failed_{false};
+  std::vector<std::unique_ptr<OrderedWorker>> stage_workers_;  // slices 1.. of parallel stage groups
+  OrderedWorker sink_worker_{"cfx-sink"};  // last member: destroyed (joined) first, while the rest still exists
   std::map<std::pair<std::string, std::string>, std::string> held_cursors_;
 };
 

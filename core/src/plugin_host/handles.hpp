@@ -56,7 +56,11 @@ struct conflux_emitter {
   std::vector<Reject> rejects;
 
   conflux::Record current;
-  size_t last_field_count = 0;  // fields of the previous record: the next one reserves as many (records look alike)
+  // Field names of the previous record, all distinct. Records of a batch look alike: while the current record's
+  // names follow this list exactly (on_shape), a name equal to the next one in the list cannot already be in the
+  // record and is appended without searching for it.
+  std::vector<std::string> shape;
+  bool on_shape = true;
   bool open = false;
   std::string misuse;  // first contract violation, reported after the call
 };

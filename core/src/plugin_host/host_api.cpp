@@ -47,20 +47,30 @@ void record_begin(conflux_emitter* e) {
   if (e == nullptr) return;
   if (e->open) note(e->misuse, "record_begin called twice without record_end");
   e->current = Record();
-  e->current.fields().reserve(e->last_field_count);
+  e->current.fields().reserve(e->shape.size());
+  e->on_shape = true;
   e->open = true;
 }
 
-Value to_value(const conflux_field& f) {
-  switch (f.type) {
-    case CONFLUX_VALUE_NULL: return Value::null();
-    case CONFLUX_VALUE_BOOL: return Value::boolean(f.int_value != 0);
-    case CONFLUX_VALUE_INT: return Value::integer(f.int_value);
-    case CONFLUX_VALUE_DOUBLE: return Value::real(f.double_value);
-    case CONFLUX_VALUE_STRING: return Value::string(std::string(view(f.text, f.text_len)));
-    case CONFLUX_VALUE_DECIMAL: return Value::decimal(std::string(view(f.text, f.text_len)));
-    case CONFLUX_VALUE_JSON: return Value::json(std::string(view(f.text, f.text_len)));
-    default: return Value::null();
+static_assert(static_cast<int>(conflux::ValueType::kNull) == CONFLUX_VALUE_NULL &&
+                  static_cast<int>(conflux::ValueType::kBool) == CONFLUX_VALUE_BOOL &&
+                  static_cast<int>(conflux::ValueType::kInt) == CONFLUX_VALUE_INT &&
+                  static_cast<int>(conflux::ValueType::kDouble) == CONFLUX_VALUE_DOUBLE &&
+                  static_cast<int>(conflux::ValueType::kString) == CONFLUX_VALUE_STRING &&
+                  static_cast<int>(conflux::ValueType::kDecimal) == CONFLUX_VALUE_DECIMAL &&
+                  static_cast<int>(conflux::ValueType::kJson) == CONFLUX_VALUE_JSON,
+              "ValueType mirrors the ABI's value type codes");
+
+// Overwrites `out` with the field's value; `f.type` is known to be valid. Text is copied straight into place.
+void assign_value(const conflux_field& f, Value& out) {
+  out.type = static_cast<conflux::ValueType>(f.type);
+  out.int_value = f.type == CONFLUX_VALUE_BOOL ? (f.int_value != 0 ? 1 : 0) : f.type == CONFLUX_VALUE_INT ? f.int_value : 0;
+  out.double_value = f.type == CONFLUX_VALUE_DOUBLE ? f.double_value : 0;
+  const bool textual = f.type == CONFLUX_VALUE_STRING || f.type == CONFLUX_VALUE_DECIMAL || f.type == CONFLUX_VALUE_JSON;
+  if (textual) {
+    out.text.assign(f.text == nullptr ? "" : f.text, f.text_len);
+  } else {
+    out.text.clear();
   }
 }
 
@@ -83,7 +93,17 @@ void record_add(conflux_emitter* e, const conflux_field* field) {
     note(e->misuse, "record_add called with NULL text of non-zero length");
     return;
   }
-  e->current.set(view(f.name, f.name_len), to_value(f));
+  const std::string_view name = view(f.name, f.name_len);
+  std::vector<Field>& fields = e->current.fields();
+  const size_t next = fields.size();
+  if (e->on_shape && next < e->shape.size() && e->shape[next] == name) {
+    Field& added = fields.emplace_back();
+    added.name = e->shape[next];
+    assign_value(f, added.value);
+    return;
+  }
+  e->on_shape = false;
+  assign_value(f, e->current.get_or_add(name));
 }
 
 void record_end(conflux_emitter* e, uint64_t position) {
@@ -93,7 +113,10 @@ void record_end(conflux_emitter* e, uint64_t position) {
     return;
   }
   e->open = false;
-  e->last_field_count = e->current.fields().size();
+  if (!e->on_shape || e->current.fields().size() != e->shape.size()) {
+    e->shape.clear();
+    for (const Field& field : e->current.fields()) e->shape.push_back(field.name);
+  }
   if (e->mode == conflux_emitter::Mode::kSource) {
     e->current.set_position(position);
     e->source_batch->records.push_back(std::move(e->current));

@@ -72,12 +72,13 @@ Value* Record::find(std::string_view name) {
   return nullptr;
 }
 
-void Record::set(std::string_view name, Value value) {
-  if (Value* existing = find(name)) {
-    *existing = std::move(value);
-    return;
-  }
-  fields_.push_back({std::string(name), std::move(value)});
+void Record::set(std::string_view name, Value value) { get_or_add(name) = std::move(value); }
+
+Value& Record::get_or_add(std::string_view name) {
+  if (Value* existing = find(name)) return *existing;
+  Field& field = fields_.emplace_back();
+  field.name.assign(name.data(), name.size());
+  return field.value;
 }
 
 bool Record::erase(std::string_view name) {

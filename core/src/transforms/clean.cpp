@@ -119,7 +119,10 @@ std::string nfc(std::string_view text) {
 
 class CleanTransform final : public engine::RecordTransform {
  public:
-  explicit CleanTransform(CleanSpec spec) : spec_(std::move(spec)) {}
+  explicit CleanTransform(CleanSpec spec)
+      : spec_(std::move(spec)),
+        trim_only_(!spec_.collapse_spaces && spec_.case_mode == CaseMode::kNone && !spec_.nfc &&
+                   !spec_.remove_control && !spec_.empty_to_null) {}
 
   Verdict process(Record& record, std::string& /*reason*/) const override {
     if (spec_.fields.empty()) {
@@ -136,6 +139,7 @@ class CleanTransform final : public engine::RecordTransform {
   void clean(Value& value) const {
     if (!value.is_string()) return;
     std::string& text = value.text;
+    if (trim_only_ && (text.empty() || (is_ascii_solid(text.front()) && is_ascii_solid(text.back())))) return;
     const bool ascii = is_ascii(text);
     const bool valid = ascii || is_valid_utf8(text);
     if (spec_.remove_control) text = remove_controls(text, valid);
@@ -163,7 +167,11 @@ class CleanTransform final : public engine::RecordTransform {
     }
   }
 
+  // Printable ASCII other than space: trimming never removes it, whatever the text's encoding.
+  static bool is_ascii_solid(char c) { return c > ' ' && c < 0x7F; }
+
   CleanSpec spec_;
+  bool trim_only_;  // trim (or nothing) is all this stage does: text with solid ends is left as is
 };
 
 }  // namespace

@@ -83,14 +83,15 @@ class EmailTransform final : public engine::RecordTransform {
       reason = "email: field '" + spec_.field + "' is missing or blank";
       return Verdict::kInvalid;
     }
-    std::string raw = value->to_text();
-    std::string address = normalize_email(raw);
-    if (value->type != ValueType::kString || !is_valid_email(address)) {
-      reason = "email: invalid address " + quote_for_reason(raw);
+    const bool is_string = value->type == ValueType::kString;
+    std::string address = is_string ? normalize_email(value->text) : std::string();
+    if (!is_string || !is_valid_email(address)) {
+      reason = "email: invalid address " + quote_for_reason(value->to_text());
       if (spec_.field != "email") reason += " in field '" + spec_.field + "'";
       return Verdict::kInvalid;
     }
     if (spec_.canonical) address = canonical_email(address);
+    std::string raw = spec_.keep_original.empty() ? std::string() : value->text;  // copied only when kept
     record.set(spec_.field, Value::string(std::move(address)));
     if (!spec_.keep_original.empty()) record.set(spec_.keep_original, Value::string(std::move(raw)));
     return Verdict::kKeep;

@@ -5,7 +5,6 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <array>
-#include <atomic>
 #include <set>
 #include <vector>
 
@@ -126,68 +125,6 @@ bool canonicalise(std::string_view raw, bool& plus, std::string& digits) {
 
 enum class Decision { kValid, kInvalid, kUnknown };
 
-// One memo per thread, shared by every normaliser (keys carry the normaliser's id): 2048 sets of 8 ways, least
-// recently used way replaced. Entries keep their string capacity, so a warm memo does not allocate.
-class Memo {
- public:
-  struct Entry {
-    uint64_t hash = 0;
-    uint64_t stamp = 0;
-    std::string key;
-    bool valid = false;
-    std::string formatted;
-  };
-
-  Memo() : entries_(kSets * kWays) {}
-
-  const Entry* find(uint64_t hash, std::string_view key) {
-    Entry* set = &entries_[(hash % kSets) * kWays];
-    for (size_t way = 0; way < kWays; ++way) {
-      if (set[way].stamp != 0 && set[way].hash == hash && set[way].key == key) {
-        set[way].stamp = ++clock_;
-        return &set[way];
-      }
-    }
-    return nullptr;
-  }
-
-  void insert(uint64_t hash, std::string_view key, const std::optional<std::string>& result) {
-    Entry* set = &entries_[(hash % kSets) * kWays];
-    Entry* victim = &set[0];
-    for (size_t way = 1; way < kWays; ++way) {
-      if (set[way].stamp < victim->stamp) victim = &set[way];
-    }
-    victim->hash = hash;
-    victim->stamp = ++clock_;
-    victim->key.assign(key);
-    victim->valid = result.has_value();
-    if (result) victim->formatted.assign(*result);
-  }
-
- private:
-  static constexpr size_t kSets = 2048;
-  static constexpr size_t kWays = 8;
-  std::vector<Entry> entries_;
-  uint64_t clock_ = 0;
-};
-
-uint64_t fnv1a(std::string_view text) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  // FNV's low bits mix poorly and the memo indexes by them: finish with MurmurHash3's fmix64.
-  hash ^= hash >> 33;
-  hash *= 0xff51afd7ed558ccdULL;
-  hash ^= hash >> 33;
-  hash *= 0xc4ceb9fe1a85ec53ULL;
-  hash ^= hash >> 33;
-  return hash;
-}
-
-std::atomic<uint64_t> next_normalizer_id{1};
-
 }  // namespace
 
 struct PhoneNormalizer::State {
@@ -196,7 +133,6 @@ struct PhoneNormalizer::State {
   std::string parse_region;                // what Parse gets: region or "ZZ"
   const RegionRow* default_row = nullptr;  // when the default region is a simple one
   PhoneFormat format = PhoneFormat::kE164;
-  uint64_t id = next_normalizer_id.fetch_add(1);
 
   std::string format_number(const PhoneNumber& number) const {
     std::string out;
@@ -350,28 +286,7 @@ std::optional<std::string> PhoneNormalizer::normalize(std::string_view raw, Phon
   thread_local std::string digits;
   bool plus = false;
   const bool canonical = canonicalise(raw, plus, digits);
-  if (path == PhonePath::kFastThenFull) return state_->fast_then_full(raw, canonical, plus, digits);
-
-  // Memo key: normaliser id, then 'P'/'N' + digits for canonical input or 'R' + the raw text.
-  thread_local std::string key;
-  thread_local Memo memo;
-  key.assign(reinterpret_cast<const char*>(&state_->id), sizeof state_->id);
-  if (canonical) {
-    key += plus ? 'P' : 'N';
-    key += digits;
-  } else {
-    if (raw.size() > 64) return state_->fast_then_full(raw, false, false, {});
-    key += 'R';
-    key += raw;
-  }
-  const uint64_t hash = fnv1a(key);
-  if (const Memo::Entry* hit = memo.find(hash, key)) {
-    if (!hit->valid) return std::nullopt;
-    return hit->formatted;
-  }
-  std::optional<std::string> result = state_->fast_then_full(raw, canonical, plus, digits);
-  memo.insert(hash, key, result);
-  return result;
+  return state_->fast_then_full(raw, canonical, plus, digits);
 }
 
 namespace internal {
@@ -396,15 +311,17 @@ class PhoneTransform final : public engine::RecordTransform {
       reason = "phone: field '" + spec_.field + "' is missing or blank";
       return Verdict::kInvalid;
     }
-    std::string raw = value->to_text();
+    const bool is_string = value->type == ValueType::kString;
+    std::string raw = is_string ? std::string() : value->to_text();  // strings are read in place
     std::optional<std::string> number;
-    if (value->type == ValueType::kString || value->type == ValueType::kInt || value->type == ValueType::kDecimal) {
-      number = normalizer_.normalize(raw);
+    if (is_string || value->type == ValueType::kInt || value->type == ValueType::kDecimal) {
+      number = normalizer_.normalize(is_string ? std::string_view(value->text) : std::string_view(raw));
     }
     if (number) {
       record.set(spec_.field, Value::string(std::move(*number)));
       return Verdict::kKeep;
     }
+    if (is_string) raw = value->text;
     if (spec_.flag_invalid) {
       record.set(spec_.field, Value::null());
       record.set(invalid_field_, Value::string(std::move(raw)));

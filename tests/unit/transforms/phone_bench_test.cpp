@@ -71,14 +71,9 @@ TEST_CASE("phone normaliser speed per path", "[.phone_bench]") {
   const std::vector<std::string> inputs = benchmark_shapes(100000);
   size_t valid_full = 0;
   size_t valid_fast = 0;
-  size_t valid_cached = 0;
   double full = ns_per_number(phones, inputs, PhonePath::kFull, valid_full);
   double fast = ns_per_number(phones, inputs, PhonePath::kFastThenFull, valid_fast);
-  double cold = ns_per_number(phones, inputs, PhonePath::kCached, valid_cached);
-  const std::vector<std::string> repeated(inputs.begin(), inputs.begin() + 2000);
-  (void)ns_per_number(phones, repeated, PhonePath::kCached, valid_cached);
-  double warm = ns_per_number(phones, repeated, PhonePath::kCached, valid_cached);
-  std::printf("phone: %zu inputs (%zu valid): full %.0f ns, fast path %.0f ns, memo miss %.0f ns, memo hit %.0f ns\n",
-              inputs.size(), valid_full, full, fast, cold, warm);
+  std::printf("phone: %zu inputs (%zu valid): full %.0f ns, fast path %.0f ns\n", inputs.size(), valid_full, full,
+              fast);
   CHECK(valid_fast == valid_full);
 }

@@ -23,13 +23,14 @@ struct Value {
   double double_value = 0;
   std::string text;  // kString, kDecimal, kJson
 
+  // Built in place (aggregate initialisation), so the text is moved once and never assigned over an empty one.
   static Value null() { return {}; }
-  static Value boolean(bool b) { Value v; v.type = ValueType::kBool; v.int_value = b ? 1 : 0; return v; }
-  static Value integer(int64_t i) { Value v; v.type = ValueType::kInt; v.int_value = i; return v; }
-  static Value real(double d) { Value v; v.type = ValueType::kDouble; v.double_value = d; return v; }
-  static Value string(std::string s) { Value v; v.type = ValueType::kString; v.text = std::move(s); return v; }
-  static Value decimal(std::string canonical) { Value v; v.type = ValueType::kDecimal; v.text = std::move(canonical); return v; }
-  static Value json(std::string serialized) { Value v; v.type = ValueType::kJson; v.text = std::move(serialized); return v; }
+  static Value boolean(bool b) { return {ValueType::kBool, b ? 1 : 0, 0, {}}; }
+  static Value integer(int64_t i) { return {ValueType::kInt, i, 0, {}}; }
+  static Value real(double d) { return {ValueType::kDouble, 0, d, {}}; }
+  static Value string(std::string s) { return {ValueType::kString, 0, 0, std::move(s)}; }
+  static Value decimal(std::string canonical) { return {ValueType::kDecimal, 0, 0, std::move(canonical)}; }
+  static Value json(std::string serialized) { return {ValueType::kJson, 0, 0, std::move(serialized)}; }
 
   bool is_null() const { return type == ValueType::kNull; }
   bool is_string() const { return type == ValueType::kString; }
@@ -57,8 +58,10 @@ class Record {
   bool has(std::string_view name) const { return find(name) != nullptr; }
   // Sets or replaces a field, keeping its place when it exists, appending otherwise.
   void set(std::string_view name, Value value);
+  // The field's value to overwrite in place: the existing one, or a new null field appended at the end.
+  Value& get_or_add(std::string_view name);
   // Appends without checking for an existing field: for builders that know names are unique.
-  void append(std::string name, Value value) { fields_.push_back({std::move(name), std::move(value)}); }
+  void append(std::string name, Value value) { fields_.emplace_back(Field{std::move(name), std::move(value)}); }
   bool erase(std::string_view name);
   // Renames `from` to `to`, replacing any existing `to`. Returns false when `from` is absent.
   bool rename(std::string_view from, std::string_view to);
