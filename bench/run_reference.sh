@@ -19,6 +19,7 @@
 #   BENCH_SEED           generator seed (default 42)
 #   BENCH_SKIP_FIXTURES  1 = skip step 1
 #   DUCKDB_THREADS       DuckDB threads (default 2)
+#   BENCH_TOOLS          which tools to run, e.g. "duckdb conflux" for quick repeats (default: all four)
 set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +27,7 @@ REPO=$(dirname "$BENCH_DIR")
 PYTHON=${PYTHON:-/usr/bin/python3}
 DATA=${BENCH_DATA_DIR:-$BENCH_DIR/.data}
 SEED=${BENCH_SEED:-42}
-TOOLS=(duckdb miller pandas conflux)
+read -r -a TOOLS <<< "${BENCH_TOOLS:-duckdb miller pandas conflux}"
 
 die() { echo "run_reference: $*" >&2; exit 2; }
 

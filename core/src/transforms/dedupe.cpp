@@ -2,7 +2,10 @@
 // 128-bit hash per distinct key; keep: last and most_complete hold the current winner per key until finish().
 // Records whose key parts are all blank are never deduplicated (they pass through at once).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <unordered_map>
 
 #include "config_reader.hpp"
@@ -109,13 +112,14 @@ Hash128 murmur3_128(std::string_view data, uint64_t seed = 0x5bd1e995c0f1u) {
 }
 
 // Open-addressing set of 128-bit hashes: 16 bytes a slot, at most 3/4 full, so 21-43 bytes per distinct key.
+// Slots come from calloc: large blocks arrive as fresh zero pages, so growing costs no separate clearing pass.
 class HashSet128 {
  public:
   // True when `h` was not in the set (and is now).
   bool insert(Hash128 h) {
     if (h.empty()) h.low = 1;  // the all-zero value marks a free slot
-    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-    if (place(slots_, h)) {
+    if ((size_ + 1) * 4 > capacity_ * 3) grow();
+    if (place(slots_.get(), capacity_, h)) {
       ++size_;
       return true;
     }
@@ -124,12 +128,17 @@ class HashSet128 {
   size_t size() const { return size_; }
   // A hint that `h` is about to be inserted.
   void prefetch(const Hash128& h) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[static_cast<size_t>(h.high) & (slots_.size() - 1)]);
+    if (capacity_ != 0) __builtin_prefetch(&slots_[static_cast<size_t>(h.high) & (capacity_ - 1)]);
   }
 
  private:
-  static bool place(std::vector<Hash128>& slots, const Hash128& h) {
-    const size_t mask = slots.size() - 1;
+  struct Free {
+    void operator()(Hash128* p) const { std::free(p); }
+  };
+  using Slots = std::unique_ptr<Hash128[], Free>;
+
+  static bool place(Hash128* slots, size_t capacity, const Hash128& h) {
+    const size_t mask = capacity - 1;
     for (size_t i = static_cast<size_t>(h.high) & mask;; i = (i + 1) & mask) {
       if (slots[i].empty()) {
         slots[i] = h;
@@ -139,14 +148,18 @@ class HashSet128 {
     }
   }
   void grow() {
-    std::vector<Hash128> bigger(slots_.empty() ? 1024 : slots_.size() * 2);
-    for (const Hash128& h : slots_) {
-      if (!h.empty()) place(bigger, h);
+    const size_t capacity = capacity_ == 0 ? 1024 : capacity_ * 2;
+    Slots bigger(static_cast<Hash128*>(std::calloc(capacity, sizeof(Hash128))));
+    if (!bigger) throw std::bad_alloc();
+    for (size_t i = 0; i < capacity_; ++i) {
+      if (!slots_[i].empty()) place(bigger.get(), capacity, slots_[i]);
     }
-    slots_.swap(bigger);
+    slots_ = std::move(bigger);
+    capacity_ = capacity;
   }
 
-  std::vector<Hash128> slots_;
+  Slots slots_;
+  size_t capacity_ = 0;  // a power of two, or 0 before the first insert
   size_t size_ = 0;
 };
 
