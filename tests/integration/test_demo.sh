@@ -49,6 +49,15 @@ expect_eq "$(summary_field in)" "210" "records re-read after reset"
 # Nothing is created twice. (People who appear in several exports are updated again: each source's values
 # overwrite the fields it carries, in source order, exactly as on the first read.)
 expect_eq "$(sink_field created)" "0" "contacts created again after reset"
+# The sink ledger kept records whose content the CRM already holds from being sent again, and the run history has
+# one result per record that reached the sink.
+unchanged=$(sink_field unchanged)
+[ "$unchanged" -gt 0 ] || fail "expected records skipped as unchanged by the sink ledger, got $unchanged"
+sink_in=$(sink_field in)
+run_conflux state results $P --limit 0
+expect_code 0
+expect_eq "$(grep -c '"outcome"' <<<"$OUT")" "$sink_in" "per-record results of the rerun"
+expect_eq "$(grep -c '"outcome":"unchanged"' <<<"$OUT")" "$unchanged" "unchanged results of the rerun"
 run_conflux crm count $P
 expect_eq "$OUT" "$crm_rows" "crm rows after a full re-read"
 

@@ -1,4 +1,4 @@
-// conflux state show|reset, conflux dlq list|show|replay
+// conflux state show|results|reset, conflux dlq list|show|replay
 #include <iostream>
 
 #include "cli.hpp"
@@ -76,6 +76,58 @@ void add_state_commands(CLI::App& app) {
         std::cout << "\n";
       }
       std::cout << "dead letters waiting: " << *dead << "\n";
+    });
+  }
+  {
+    auto* cmd = state_cmd->add_subcommand(
+        "results", "Per-record sink outcomes of a run (sinks with sync.key), as JSON lines");
+    auto file = std::make_shared<std::string>();
+    auto run = std::make_shared<int64_t>(0);
+    auto outcome = std::make_shared<std::string>();
+    auto limit = std::make_shared<size_t>(100);
+    auto offset = std::make_shared<size_t>(0);
+    cmd->add_option("file", *file, "Pipeline YAML file")->required();
+    cmd->add_option("--run", *run, "Run id (default: the latest run)");
+    cmd->add_option("--outcome", *outcome, "Only this outcome")
+        ->check(CLI::IsMember({"created", "updated", "unchanged", "rejected"}));
+    cmd->add_option("--limit", *limit, "At most this many (0: all)");
+    cmd->add_option("--offset", *offset, "Skip this many first");
+    cmd->callback([=] {
+      auto config = load_pipeline_or_report(*file);
+      if (!config) return;
+      auto store = open_state_or_report(config->state_path);
+      if (!store) return;
+      int64_t run_id = *run;
+      if (run_id == 0) {
+        auto latest = store->list_runs(config->name, 1);
+        if (!latest) {
+          std::cerr << "error: " << latest.status().message() << "\n";
+          exit_code() = kExitFailed;
+          return;
+        }
+        if (latest->empty()) {
+          std::cerr << "error: pipeline '" << config->name << "' has no runs yet\n";
+          exit_code() = kExitFailed;
+          return;
+        }
+        run_id = latest->front().id;
+      }
+      auto results = store->list_results(run_id, outcome->empty() ? std::nullopt : std::optional(*outcome), *limit,
+                                         *offset);
+      if (!results) {
+        std::cerr << "error: " << results.status().message() << "\n";
+        exit_code() = kExitFailed;
+        return;
+      }
+      for (const auto& r : *results) {
+        nlohmann::ordered_json line;
+        line["run_id"] = r.run_id;
+        line["key"] = r.key;
+        line["position"] = r.position;
+        line["outcome"] = r.outcome;
+        if (!r.message.empty()) line["message"] = r.message;
+        std::cout << line.dump() << "\n";
+      }
     });
   }
   {

@@ -216,7 +216,7 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
     }
   }
   if (doc.root.contains("sink")) {
-    loader.check_keys(doc.root["sink"], "/sink", {"name", "type", "plugin", "config", "stream"}, "the sink");
+    loader.check_keys(doc.root["sink"], "/sink", {"name", "type", "plugin", "config", "stream", "sync"}, "the sink");
   }
 
   static const auto schema = JsonSchema::compile(pipeline_schema(), "pipeline.schema.json");
@@ -288,6 +288,17 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
   config.sink.plugin = sink.value("plugin", "");
   config.sink.config = sink.value("config", nlohmann::json::object());
   config.sink.stream = sink.value("stream", "");
+  if (sink.contains("sync")) {
+    const nlohmann::json& sync = sink["sync"];
+    const nlohmann::json& sync_key = sync["key"];
+    if (sync_key.is_string()) {
+      config.sink.sync_key.push_back(sync_key.get<std::string>());
+    } else {
+      for (const auto& part : sync_key) config.sink.sync_key.push_back(part.get<std::string>());
+    }
+    config.sink.skip_unchanged = sync.value("skip_unchanged", true);
+    config.sink.record_results = sync.value("results", true);
+  }
   resolve_config_paths(config.sink.config, base);
   claim_name(config.sink.name, "/sink");
 

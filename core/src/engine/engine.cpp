@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "conflux/common/hash.hpp"
 #include "conflux/common/logging.hpp"
 #include "ordered_worker.hpp"
 #include "conflux/record/json.hpp"
@@ -332,7 +333,9 @@ class Runner {
     queue.close();
     producer.join();
     stream.reset();
-    return result;
+    // The state store is used by one thread at a time: the next stream's cursor is loaded after this one's commits.
+    Status drained = drain();
+    return result.is_ok() ? drained : result;
   }
 
   Status process_source_batch(size_t index, const state::CursorKey& key, SourceBatch& batch) {
@@ -353,7 +356,7 @@ class Runner {
       dl.payload = invalid.raw;
       dl.payload_is_record = false;
       dl.position = invalid.position;
-      pending_dead_letters_.push_back(std::move(dl));
+      pending_.letters.push_back(std::move(dl));
     }
     std::vector<Record>& records = batch.records;
     CONFLUX_RETURN_IF_ERROR(run_stages(source_stage_refs_[index], records, key));
@@ -379,7 +382,7 @@ class Runner {
       if (options_.dry_run) {
         tally.created = records.size();  // nothing is written; records that reached the sink count as would-be writes
       } else {
-        CONFLUX_RETURN_IF_ERROR(write_to_sink(records, key, tally, pending_dead_letters_));
+        CONFLUX_RETURN_IF_ERROR(write_to_sink(records, key, tally, pending_));
       }
       apply_tally(tally, summary_);
       return commit(key, cursor);
@@ -389,12 +392,12 @@ class Runner {
     InFlight next;
     next.snapshot = summary_;  // what a successful commit of this batch makes durable, minus the sink's tally
     next.done = sink_worker_.submit<SinkDone>(
-        [this, batch = std::move(records), key, cursor, letters = std::move(pending_dead_letters_)]() mutable {
-          return write_and_commit(batch, key, cursor, letters);
+        [this, batch = std::move(records), key, cursor, output = std::move(pending_)]() mutable {
+          return write_and_commit(batch, key, cursor, output);
         });
     in_flight_.push_back(std::move(next));
     records.clear();
-    pending_dead_letters_.clear();
+    pending_ = SinkOutput();
     return Status::ok();
   }
 
@@ -419,25 +422,117 @@ class Runner {
     summary.dead_lettered += tally.rejected;
   }
 
-  // Writes and flushes `records`; rejected ones become dead letters in `letters`. Touches no runner state but the
-  // sink, which only one thread uses at a time.
-  Status write_to_sink(const std::vector<Record>& records, const state::CursorKey& key, SinkTally& tally,
-                       std::vector<state::DeadLetter>& letters) const {
+  // What a batch commits besides its cursor: dead letters (stages' and the sink's), ledger entries, record results.
+  struct SinkOutput {
+    std::vector<state::DeadLetter> letters;
+    std::vector<state::LedgerEntry> ledger;
+    std::vector<state::RecordResult> results;
+  };
+
+  // The record's sync key: its key fields' text joined by U+001F; empty when every part is blank.
+  std::string sync_key(const Record& record) const {
+    std::string key;
+    bool any = false;
+    for (size_t i = 0; i < plan_.sink_sync.key.size(); ++i) {
+      if (i > 0) key += '\x1f';
+      const Value* value = record.find(plan_.sink_sync.key[i]);
+      if (value == nullptr || value->is_blank()) continue;
+      key += value->to_text();
+      any = true;
+    }
+    return any ? key : std::string();
+  }
+
+  // A hash of everything the sink would receive: field names, types and values, in order.
+  static std::string content_hash(const Record& record) {
+    thread_local std::string buffer;
+    buffer.clear();
+    for (const Field& field : record.fields()) {
+      buffer += field.name;
+      buffer += '\0';
+      buffer += static_cast<char>('0' + static_cast<int>(field.value.type));
+      buffer += field.value.to_text();
+      buffer += '\0';
+    }
+    return to_hex(murmur3_128(buffer));
+  }
+
+  static const char* outcome_name(WriteOutcome outcome) {
+    switch (outcome) {
+      case WriteOutcome::kCreated: return "created";
+      case WriteOutcome::kUpdated: return "updated";
+      case WriteOutcome::kUnchanged: return "unchanged";
+      case WriteOutcome::kRejected: return "rejected";
+    }
+    return "rejected";
+  }
+
+  // Writes and flushes `records` (consumed); rejected ones become dead letters in `out`. With a sync key, records
+  // whose content the sink already accepted (ledger) are not sent and count as unchanged; every accepted record's
+  // hash goes to the ledger and every outcome to the results. Uses the state store only for ledger lookups, on the
+  // thread that also commits, and touches no other runner state but the sink (one thread at a time).
+  Status write_to_sink(std::vector<Record>& records, const state::CursorKey& key, SinkTally& tally,
+                       SinkOutput& out) const {
     if (records.empty()) return Status::ok();
+    const engine::SinkSync& sync = plan_.sink_sync;
+    const bool keyed = !sync.key.empty();
+    std::vector<std::string> keys(keyed ? records.size() : 0);
+    std::vector<std::string> hashes(keyed ? records.size() : 0);
+    std::vector<size_t> sending;  // indexes into records, in order
+    sending.reserve(records.size());
+    if (keyed) {
+      std::vector<std::string> lookup;
+      for (size_t i = 0; i < records.size(); ++i) {
+        keys[i] = sync_key(records[i]);
+        hashes[i] = content_hash(records[i]);
+        if (!keys[i].empty()) lookup.push_back(keys[i]);
+      }
+      std::map<std::string, std::string> known;
+      if (sync.skip_unchanged && !lookup.empty()) {
+        auto found = store_.ledger_lookup(plan_.pipeline, plan_.sink_name, lookup);
+        if (!found) return found.status().with_context("sink ledger");
+        known = std::move(found.value());
+      }
+      for (size_t i = 0; i < records.size(); ++i) {
+        auto it = keys[i].empty() ? known.end() : known.find(keys[i]);
+        if (it != known.end() && it->second == hashes[i]) {
+          tally.unchanged++;
+          if (sync.record_results) {
+            out.results.push_back({0, keys[i], records[i].position(), "unchanged", "unchanged since the last write"});
+          }
+          continue;
+        }
+        sending.push_back(i);
+      }
+    } else {
+      for (size_t i = 0; i < records.size(); ++i) sending.push_back(i);
+    }
+    if (sending.empty()) return Status::ok();
+
+    std::vector<Record> batch;
+    batch.reserve(sending.size());
+    for (size_t i : sending) batch.push_back(std::move(records[i]));
     std::vector<WriteResult> results;
     const std::string& stream = plan_.sink_stream.empty() ? key.stream : plan_.sink_stream;
-    Status written = plan_.sink->write(stream, records, results);
+    Status written = plan_.sink->write(stream, batch, results);
     if (!written.is_ok()) return written.with_context("sink '" + plan_.sink_name + "'");
-    for (size_t i = 0; i < records.size(); ++i) {
-      const WriteResult& r = i < results.size() ? results[i] : WriteResult{WriteOutcome::kRejected, "no outcome"};
+    for (size_t j = 0; j < batch.size(); ++j) {
+      const WriteResult& r = j < results.size() ? results[j] : WriteResult{WriteOutcome::kRejected, "no outcome"};
       switch (r.outcome) {
         case WriteOutcome::kCreated: tally.created++; break;
         case WriteOutcome::kUpdated: tally.updated++; break;
         case WriteOutcome::kUnchanged: tally.unchanged++; break;
         case WriteOutcome::kRejected:
           tally.rejected++;
-          letters.push_back(dead_letter(records[i], key, plan_.sink_name, r.message));
+          out.letters.push_back(dead_letter(batch[j], key, plan_.sink_name, r.message));
           break;
+      }
+      if (!keyed) continue;
+      const size_t i = sending[j];
+      if (r.outcome != WriteOutcome::kRejected && !keys[i].empty()) out.ledger.push_back({keys[i], hashes[i]});
+      if (sync.record_results) {
+        out.results.push_back({0, keys[i], batch[j].position(), outcome_name(r.outcome),
+                               r.outcome == WriteOutcome::kRejected ? r.message : std::string()});
       }
     }
     Status flushed = plan_.sink->flush();
@@ -447,16 +542,16 @@ class Runner {
 
   // The sink thread's half of process_from_sink. The records are destroyed here too, off the stages' thread.
   SinkDone write_and_commit(std::vector<Record>& records, const state::CursorKey& key,
-                            const std::optional<std::string>& cursor, std::vector<state::DeadLetter>& letters) {
+                            const std::optional<std::string>& cursor, SinkOutput& output) {
     SinkDone done;
     if (sink_failed_.load()) {  // an earlier batch failed: later ones must not write or move the cursor past it
       done.status = ::conflux::cancelled("not written: an earlier batch failed");
       return done;
     }
     done.tally.in = records.size();
-    done.status = write_to_sink(records, key, done.tally, letters);
+    done.status = write_to_sink(records, key, done.tally, output);
     if (done.status.is_ok()) {
-      done.status = store_.commit_batch(summary_.run_id, batch_commit(key, cursor, std::move(letters)));
+      done.status = store_.commit_batch(summary_.run_id, batch_commit(key, cursor, std::move(output)));
     }
     if (!done.status.is_ok()) sink_failed_.store(true);
     std::vector<Record>().swap(records);
@@ -490,11 +585,14 @@ class Runner {
   }
 
   state::BatchCommit batch_commit(const state::CursorKey& key, const std::optional<std::string>& cursor,
-                                  std::vector<state::DeadLetter> letters) const {
+                                  SinkOutput output) const {
     state::BatchCommit commit;
     commit.key = key;
     commit.cursor = cursor;
-    commit.dead_letters = std::move(letters);
+    commit.dead_letters = std::move(output.letters);
+    commit.sink = plan_.sink_name;
+    commit.ledger = std::move(output.ledger);
+    commit.results = std::move(output.results);
     for (auto& dl : commit.dead_letters) {
       dl.pipeline = plan_.pipeline;
       dl.run_id = summary_.run_id;
@@ -504,7 +602,7 @@ class Runner {
 
   Status commit(const state::CursorKey& key, const std::optional<std::string>& cursor) {
     if (options_.dry_run) {
-      pending_dead_letters_.clear();
+      pending_ = SinkOutput();
       mark_committed();
       return Status::ok();
     }
@@ -513,8 +611,8 @@ class Runner {
       if (cursor) held_cursors_[{key.source, key.stream}] = *cursor;
       return Status::ok();
     }
-    state::BatchCommit commit = batch_commit(key, cursor, std::move(pending_dead_letters_));
-    pending_dead_letters_.clear();
+    state::BatchCommit commit = batch_commit(key, cursor, std::move(pending_));
+    pending_ = SinkOutput();
     Status s = store_.commit_batch(summary_.run_id, commit);
     if (!s.is_ok()) return s;
     summary_.batches_committed++;
@@ -527,20 +625,20 @@ class Runner {
     if (options_.dry_run) return Status::ok();
     bool first = true;
     for (auto& [where, cursor] : held_cursors_) {
-      std::vector<state::DeadLetter> letters;
-      if (first) letters = std::move(pending_dead_letters_);
+      SinkOutput output;
+      if (first) output = std::move(pending_);
       state::BatchCommit commit =
-          batch_commit({plan_.pipeline, where.first, where.second}, cursor, std::move(letters));
+          batch_commit({plan_.pipeline, where.first, where.second}, cursor, std::move(output));
       CONFLUX_RETURN_IF_ERROR(store_.commit_batch(summary_.run_id, commit));
       summary_.batches_committed++;
       first = false;
     }
-    if (first && !pending_dead_letters_.empty()) {
+    if (first && (!pending_.letters.empty() || !pending_.ledger.empty() || !pending_.results.empty())) {
       state::BatchCommit commit = batch_commit({plan_.pipeline, plan_.sources.empty() ? "" : plan_.sources.front().name, ""},
-                                               std::nullopt, std::move(pending_dead_letters_));
+                                               std::nullopt, std::move(pending_));
       CONFLUX_RETURN_IF_ERROR(store_.commit_batch(summary_.run_id, commit));
     }
-    pending_dead_letters_.clear();
+    pending_ = SinkOutput();
     mark_committed();
     return Status::ok();
   }
@@ -581,7 +679,7 @@ class Runner {
         case config::OnInvalid::kDeadLetter:
           s.dead_lettered++;
           summary_.dead_lettered++;
-          pending_dead_letters_.push_back(dead_letter(r.record, key, ref.stage->name, r.reason));
+          pending_.letters.push_back(dead_letter(r.record, key, ref.stage->name, r.reason));
           break;
         case config::OnInvalid::kDrop:
           s.dropped++;
@@ -721,7 +819,7 @@ class Runner {
   std::vector<std::vector<StageRef>> source_stage_refs_;
   std::vector<StageRef> shared_stage_refs_;
   StageSummary* sink_summary_ = nullptr;
-  std::vector<state::DeadLetter> pending_dead_letters_;
+  SinkOutput pending_;  // what the batch being processed will commit besides its cursor
   RunSummary committed_;
   bool has_committed_ = false;
   bool replaying_ = false;

@@ -253,6 +253,9 @@ class Builder {
     const config::SinkConfig& sink = config_.sink;
     plan.sink_name = sink.name;
     plan.sink_stream = sink.stream;
+    plan.sink_sync.key = sink.sync_key;
+    plan.sink_sync.skip_unchanged = sink.skip_unchanged;
+    plan.sink_sync.record_results = sink.record_results;
     if (!sink.type.empty()) {
       plan.sink_kind = sink.type;
       auto crm_config = local_crm_config(sink.config, sink.pointer + "/config");

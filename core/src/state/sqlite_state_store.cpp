@@ -53,6 +53,27 @@ CREATE TABLE dead_letters (
 CREATE INDEX dead_letters_by_pipeline ON dead_letters (pipeline, id);
 CREATE INDEX dead_letters_by_run ON dead_letters (run_id);
 )sql"},
+      {2, R"sql(
+CREATE TABLE sink_ledger (
+  pipeline   TEXT NOT NULL,
+  sink       TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  run_id     INTEGER,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (pipeline, sink, key)
+) WITHOUT ROWID;
+
+CREATE TABLE record_results (
+  run_id   INTEGER NOT NULL REFERENCES runs (id),
+  seq      INTEGER NOT NULL,
+  key      TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  outcome  TEXT NOT NULL CHECK (outcome IN ('created', 'updated', 'unchanged', 'rejected')),
+  message  TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }
@@ -262,6 +283,50 @@ class SqliteStateStore final : public StateStore {
     return tx->commit();
   }
 
+  Result<std::map<std::string, std::string>> ledger_lookup(const std::string& pipeline, const std::string& sink,
+                                                           const std::vector<std::string>& keys) override {
+    Result<CachedStatement> st =
+        db_.prepare_cached("SELECT hash FROM sink_ledger WHERE pipeline = ?1 AND sink = ?2 AND key = ?3");
+    if (!st) return st.status();
+    std::map<std::string, std::string> found;
+    for (const std::string& key : keys) {
+      (*st)->reset();
+      CONFLUX_RETURN_IF_ERROR((*st)->bind_text(1, pipeline));
+      CONFLUX_RETURN_IF_ERROR((*st)->bind_text(2, sink));
+      CONFLUX_RETURN_IF_ERROR((*st)->bind_text(3, key));
+      Result<bool> row = (*st)->step();
+      if (!row) return row.status();
+      if (*row) found.emplace(key, (*st)->column_text(0));
+    }
+    return found;
+  }
+
+  Result<std::vector<RecordResult>> list_results(int64_t run_id, const std::optional<std::string>& outcome,
+                                                 size_t limit, size_t offset) override {
+    Result<CachedStatement> st = db_.prepare_cached(
+        "SELECT run_id, key, position, outcome, message FROM record_results WHERE run_id = ?1 AND "
+        "(?2 IS NULL OR outcome = ?2) ORDER BY seq LIMIT ?3 OFFSET ?4");
+    if (!st) return st.status();
+    CONFLUX_RETURN_IF_ERROR((*st)->bind_int64(1, run_id));
+    CONFLUX_RETURN_IF_ERROR(outcome ? (*st)->bind_text(2, *outcome) : (*st)->bind_null(2));
+    CONFLUX_RETURN_IF_ERROR((*st)->bind_int64(3, sql_limit(limit)));
+    CONFLUX_RETURN_IF_ERROR((*st)->bind_int64(4, static_cast<int64_t>(offset)));
+    std::vector<RecordResult> results;
+    for (;;) {
+      Result<bool> row = (*st)->step();
+      if (!row) return row.status();
+      if (!*row) break;
+      RecordResult result;
+      result.run_id = (*st)->column_int64(0);
+      result.key = (*st)->column_text(1);
+      result.position = static_cast<uint64_t>((*st)->column_int64(2));
+      result.outcome = (*st)->column_text(3);
+      result.message = (*st)->column_text(4);
+      results.push_back(std::move(result));
+    }
+    return results;
+  }
+
  private:
   static Status bind_key(sqlite::Statement& st, const CursorKey& key) {
     CONFLUX_RETURN_IF_ERROR(st.bind_text(1, key.pipeline));
@@ -298,6 +363,37 @@ class SqliteStateStore final : public StateStore {
           }
           CONFLUX_RETURN_IF_ERROR(written);
         }
+      }
+    }
+    if (!commit.ledger.empty()) {
+      Result<CachedStatement> st = db_.prepare_cached(
+          "INSERT INTO sink_ledger (pipeline, sink, key, hash, run_id, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, " + kNow +
+          ") ON CONFLICT (pipeline, sink, key) DO UPDATE SET hash = excluded.hash, run_id = excluded.run_id, "
+          "updated_at = excluded.updated_at");
+      if (!st) return st.status();
+      for (const LedgerEntry& entry : commit.ledger) {
+        (*st)->reset();
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(1, commit.key.pipeline));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(2, commit.sink));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(3, entry.key));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(4, entry.hash));
+        CONFLUX_RETURN_IF_ERROR(run_id == 0 ? (*st)->bind_null(5) : (*st)->bind_int64(5, run_id));
+        CONFLUX_RETURN_IF_ERROR((*st)->run());
+      }
+    }
+    if (!commit.results.empty() && run_id != 0) {
+      Result<CachedStatement> st = db_.prepare_cached(
+          "INSERT INTO record_results (run_id, seq, key, position, outcome, message) VALUES (?1, "
+          "(SELECT coalesce(max(seq), 0) + 1 FROM record_results WHERE run_id = ?1), ?2, ?3, ?4, ?5)");
+      if (!st) return st.status();
+      for (const RecordResult& result : commit.results) {
+        (*st)->reset();
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_int64(1, run_id));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(2, result.key));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_int64(3, static_cast<int64_t>(result.position)));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(4, result.outcome));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(5, result.message));
+        CONFLUX_RETURN_IF_ERROR((*st)->run());
       }
     }
     return tx->commit();

@@ -16,10 +16,11 @@ namespace {
 class CountingSource : public Source {
  public:
   CountingSource(int count, int invalid_every = 0) : count_(count), invalid_every_(invalid_every) {}
+  int changed_every = 0;  // records with n % changed_every == 0 carry a different "v" (a changed source record)
   Result<std::vector<std::string>> streams() override { return std::vector<std::string>{"numbers"}; }
   Result<std::unique_ptr<SourceStream>> open(const std::string&, const std::string& cursor) override {
     struct Stream : SourceStream {
-      int next, count, invalid_every;
+      int next, count, invalid_every, changed_every;
       Status read(size_t max, SourceBatch& out) override {
         for (size_t i = 0; i < max && next < count; ++i, ++next) {
           if (invalid_every && next % invalid_every == invalid_every - 1) {
@@ -28,6 +29,7 @@ class CountingSource : public Source {
           }
           Record r(next);
           r.set("n", Value::integer(next));
+          r.set("v", Value::string(changed_every && next % changed_every == 0 ? "changed" : "original"));
           out.records.push_back(std::move(r));
         }
         out.cursor = std::to_string(next);
@@ -39,6 +41,7 @@ class CountingSource : public Source {
     s->next = cursor.empty() ? 0 : std::stoi(cursor);
     s->count = count_;
     s->invalid_every = invalid_every_;
+    s->changed_every = changed_every;
     return std::unique_ptr<SourceStream>(std::move(s));
   }
 
@@ -249,4 +252,80 @@ TEST_CASE("records the sink rejects are dead-lettered with their batch, across m
   REQUIRE(cursor);
   REQUIRE(cursor->has_value());
   CHECK(**cursor == "5000");
+}
+
+TEST_CASE("the sink ledger sends only changed records again and keeps per-record results", "[engine]") {
+  test::TempDir dir;
+  auto store = state::open_sqlite_state_store(dir.file("state.db"));
+  REQUIRE(store);
+  // Returns the summary and how many records reached the sink (the plan and its sink die with the call).
+  auto run = [&](int changed_every, size_t& sent) {
+    MapSink* sink;
+    Plan plan = make_plan(3000, sink);
+    static_cast<CountingSource*>(plan.sources[0].source.get())->changed_every = changed_every;
+    plan.sink_sync.key = {"n"};
+    RunSummary s = run_pipeline(plan, **store, {});
+    REQUIRE(s.status == "succeeded");
+    REQUIRE(s.balanced());
+    REQUIRE((*store)->reset_cursors("unit", std::nullopt, std::nullopt));  // read everything again next time
+    sent = sink->order.size();
+    return s;
+  };
+  // Kept by the Sieve: not a multiple of 3 or 5.
+  uint64_t kept = 0, kept_changed = 0;
+  for (int n = 0; n < 3000; ++n) {
+    if (n % 3 != 0 && n % 5 != 0) {
+      ++kept;
+      if (n % 101 == 0) ++kept_changed;
+    }
+  }
+  size_t first = 0;
+  RunSummary s1 = run(0, first);
+  CHECK(first == kept);
+  CHECK(s1.stages.back().created == kept);
+
+  size_t second = 0;  // same content: nothing is sent, everything counts unchanged
+  RunSummary s2 = run(0, second);
+  CHECK(second == 0);
+  CHECK(s2.stages.back().unchanged == kept);
+  CHECK(s2.unchanged == kept);
+
+  size_t third = 0;  // ~1% of the source changed: only those are sent
+  RunSummary s3 = run(101, third);
+  CHECK(third == kept_changed);
+  CHECK(s3.stages.back().created == kept_changed);
+  CHECK(s3.stages.back().unchanged == kept - kept_changed);
+
+  auto results = (*store)->list_results(s3.run_id, std::string("created"), 0, 0);
+  REQUIRE(results);
+  REQUIRE(kept_changed > 10);
+  REQUIRE(results->size() == kept_changed);
+  CHECK(results->front().key == "101");
+  auto all = (*store)->list_results(s3.run_id, std::nullopt, 0, 0);
+  REQUIRE(all);
+  CHECK(all->size() == kept);
+}
+
+TEST_CASE("sink rejections are per-record results with their reason and stay out of the ledger", "[engine]") {
+  test::TempDir dir;
+  auto store = state::open_sqlite_state_store(dir.file("state.db"));
+  REQUIRE(store);
+  MapSink* sink;
+  Plan plan = make_plan(500, sink);
+  plan.sink_sync.key = {"n"};
+  sink->reject_every = 7;
+  RunSummary s = run_pipeline(plan, **store, {});
+  REQUIRE(s.status == "succeeded");
+  auto rejected = (*store)->list_results(s.run_id, std::string("rejected"), 0, 0);
+  REQUIRE(rejected);
+  REQUIRE(!rejected->empty());
+  CHECK(rejected->front().message.find("sink refused") != std::string::npos);
+  // A rejected record is not in the ledger: the next run sends it again.
+  REQUIRE((*store)->reset_cursors("unit", std::nullopt, std::nullopt));
+  MapSink* again;
+  Plan second = make_plan(500, again);
+  second.sink_sync.key = {"n"};
+  RunSummary s2 = run_pipeline(second, **store, {});
+  REQUIRE(s2.status == "succeeded");
+  CHECK(again->order.size() == rejected->size());
 }

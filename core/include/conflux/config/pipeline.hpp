@@ -45,6 +45,9 @@ struct SinkConfig {
   std::string plugin;  // sink plugin or empty
   nlohmann::json config = nlohmann::json::object();
   std::string stream;  // fixed stream name for the sink, or empty: the batch's source stream
+  std::vector<std::string> sync_key;  // sync.key; empty: no ledger and no per-record results
+  bool skip_unchanged = true;         // sync.skip_unchanged
+  bool record_results = true;         // sync.results
   std::string pointer;
 };
 

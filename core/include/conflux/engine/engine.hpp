@@ -41,6 +41,13 @@ struct SourceRuntime {
   std::vector<StageRuntime> stages;
 };
 
+// The sink's sync settings (pipeline file: sink.sync).
+struct SinkSync {
+  std::vector<std::string> key;  // fields identifying a record in the target; empty: no ledger, no results
+  bool skip_unchanged = true;    // the sink ledger: records whose content hash is unchanged are not sent again
+  bool record_results = true;    // each record's outcome goes into the run history
+};
+
 struct Plan {
   std::string pipeline;
   std::vector<SourceRuntime> sources;
@@ -49,6 +56,7 @@ struct Plan {
   std::string sink_kind;
   std::string sink_stream;  // fixed stream for the sink, or empty: the source stream
   std::unique_ptr<Sink> sink;
+  SinkSync sink_sync;
   size_t batch_size = 1000;
   int threads = 0;  // 0: one per core
 };

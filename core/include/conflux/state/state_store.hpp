@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,11 +64,31 @@ struct RunRecord {
   bool dry_run = false;
 };
 
+// The sink ledger: what a pipeline's sink last accepted for one record of the target, by the record's key (the
+// sink's sync key, e.g. the e-mail), as a hash of the record's content. A record whose hash is unchanged is not sent
+// again.
+struct LedgerEntry {
+  std::string key;
+  std::string hash;
+};
+
+// One record's outcome at the sink, kept in the run history.
+struct RecordResult {
+  int64_t run_id = 0;         // set by the store when read back
+  std::string key;            // the sync key's value; empty when the record had none
+  uint64_t position = 0;      // position in its source
+  std::string outcome;        // created, updated, unchanged, rejected
+  std::string message;        // why it was rejected, or empty
+};
+
 // Everything that becomes durable when a batch is accepted by the sink.
 struct BatchCommit {
   CursorKey key;
   std::optional<std::string> cursor;  // nullopt: the cursor does not move (e.g. a stage holds records back)
   std::vector<DeadLetter> dead_letters;
+  std::string sink;                   // the sink's name: scopes `ledger`
+  std::vector<LedgerEntry> ledger;    // upserted
+  std::vector<RecordResult> results;  // appended to the run's history
 };
 
 class StateStore {
@@ -92,6 +113,13 @@ class StateStore {
   virtual Result<std::optional<DeadLetter>> get_dead_letter(int64_t id) = 0;
   virtual Result<size_t> count_dead_letters(const std::string& pipeline, bool include_replayed) = 0;
   virtual Status mark_replayed(const std::vector<int64_t>& ids) = 0;
+
+  // The ledger hashes stored for `keys` of `pipeline`'s sink `sink`; keys never accepted are absent.
+  virtual Result<std::map<std::string, std::string>> ledger_lookup(const std::string& pipeline, const std::string& sink,
+                                                                   const std::vector<std::string>& keys) = 0;
+  // Per-record results of a run, in the order they were committed; `outcome` filters when given.
+  virtual Result<std::vector<RecordResult>> list_results(int64_t run_id, const std::optional<std::string>& outcome,
+                                                         size_t limit, size_t offset) = 0;
 };
 
 }  // namespace conflux::state
