@@ -264,6 +264,7 @@ Outcome HttpClient::perform(const Request& request) {
 }
 
 Outcome HttpClient::send(const Request& request) {
+  register_request_secrets(request);
   RetryPolicy policy = options_.retry;
   if (request.max_attempts) policy.max_attempts = std::max(1, *request.max_attempts);
   Backoff backoff(policy);
@@ -284,7 +285,14 @@ Outcome HttpClient::send(const Request& request) {
     outcome.attempts = attempt;
     outcome.waited = waited;
     const long status = outcome.response.status;
-    const std::string status_text = status > 0 ? std::to_string(status) : std::string(error_kind_name(outcome.kind));
+    // A transport fault after the status line (a truncated body) shows both: "200 truncated response".
+    const bool transport_fault = outcome.kind == ErrorKind::kNetwork || outcome.kind == ErrorKind::kTimeout ||
+                                 outcome.kind == ErrorKind::kTruncated || outcome.kind == ErrorKind::kCancelled ||
+                                 outcome.kind == ErrorKind::kConfig;
+    std::string status_text = status > 0 ? std::to_string(status) : std::string();
+    if (transport_fault || status == 0) {
+      status_text += (status_text.empty() ? "" : " ") + std::string(error_kind_name(outcome.kind));
+    }
     // The request log: one line per attempt; debug when it succeeded, warn when it will be retried.
     const std::string line = method + " " + redact_url(request.url) + " -> " + status_text + " in " +
                              std::to_string(outcome.response.elapsed.count()) + " ms (attempt " +

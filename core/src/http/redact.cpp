@@ -4,7 +4,10 @@
 #include <array>
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 #include "conflux/common/logging.hpp"
+#include "conflux/http/url.hpp"
 
 namespace conflux::http {
 namespace {
@@ -81,5 +84,79 @@ std::string redact_text(std::string_view text, size_t max_chars) {
 }
 
 void register_secret(const std::string& secret) { logging::add_secret(secret); }
+
+namespace {
+
+bool is_secret_header(std::string_view name) {
+  std::string n = lower(name);
+  for (const char* word : {"key", "token", "secret", "signature", "auth", "password", "cookie"}) {
+    if (n.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void register_json_secrets(const nlohmann::json& j, int depth) {
+  if (depth > 8) return;
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (value.is_string() && is_secret_param(key)) register_secret(value.get<std::string>());
+      register_json_secrets(value, depth + 1);
+    }
+  } else if (j.is_array()) {
+    for (const auto& item : j) register_json_secrets(item, depth + 1);
+  }
+}
+
+}  // namespace
+
+void register_request_secrets(const Request& request) {
+  for (const auto& [name, value] : request.headers) {
+    std::string n = lower(name);
+    if (n == "authorization" || n == "proxy-authorization") {
+      // "Bearer abc", "Basic dXNlcjpwYXNz", "Token token=\"abc\"": the credential follows the scheme.
+      size_t space = value.find(' ');
+      register_secret(space == std::string::npos ? value : value.substr(space + 1));
+    } else if (is_secret_header(n)) {
+      register_secret(value);
+    }
+  }
+  size_t q = request.url.find('?');
+  if (q != std::string::npos) {
+    std::string_view query = std::string_view(request.url).substr(q + 1);
+    query = query.substr(0, query.find('#'));
+    while (!query.empty()) {
+      size_t amp = query.find('&');
+      std::string_view item = query.substr(0, amp);
+      size_t eq = item.find('=');
+      if (eq != std::string_view::npos && is_secret_param(item.substr(0, eq))) {
+        std::string raw(item.substr(eq + 1));
+        register_secret(raw);
+        register_secret(url_decode(raw));
+      }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  if (request.body.empty() || request.body.size() > (64u << 10)) return;
+  auto type = find_header(request.headers, "Content-Type");
+  std::string content_type = type ? lower(*type) : std::string();
+  if (content_type.find("x-www-form-urlencoded") != std::string::npos) {
+    std::string_view body = request.body;
+    while (!body.empty()) {
+      size_t amp = body.find('&');
+      std::string_view item = body.substr(0, amp);
+      size_t eq = item.find('=');
+      if (eq != std::string_view::npos && is_secret_param(url_decode(item.substr(0, eq)))) {
+        register_secret(std::string(item.substr(eq + 1)));
+        register_secret(url_decode(item.substr(eq + 1)));
+      }
+      if (amp == std::string_view::npos) break;
+      body.remove_prefix(amp + 1);
+    }
+  } else if (content_type.find("json") != std::string::npos) {
+    nlohmann::json j = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded()) register_json_secrets(j, 0);
+  }
+}
 
 }  // namespace conflux::http

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "conflux/http/message.hpp"
+
 namespace conflux::http {
 
 // True for query parameter names that carry credentials, compared case-insensitively: api_key, apikey, hapikey,
@@ -24,5 +26,10 @@ std::string redact_text(std::string_view text, size_t max_chars = 300);
 // Registers a secret (a token, a key) so no log line or message of the toolkit shows it. Ignores values shorter
 // than 4 characters, like logging::add_secret, which it calls.
 void register_secret(const std::string& secret);
+
+// Registers the credentials a request carries, so that a server echoing them back (in an error body the caller
+// logs) cannot leak them: the Authorization / Proxy-Authorization credentials, the values of headers whose names
+// say key, token, secret, signature or auth, secret query parameters, and secret fields of a form or JSON body.
+void register_request_secrets(const Request& request);
 
 }  // namespace conflux::http
