@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -160,7 +161,12 @@ HttpClient::HttpClient(ClientOptions options, RateLimiterRegistry& limits, Clock
 HttpClient::~HttpClient() = default;
 
 HttpClient& HttpClient::shared() {
-  static HttpClient client;
+  static HttpClient client([] {
+    ClientOptions options;
+    // The host's CA bundle, for platforms behind a private CA (the system store stays the default).
+    if (const char* ca = std::getenv("CONFLUX_CA_BUNDLE"); ca != nullptr && *ca != '\0') options.ca_bundle = ca;
+    return options;
+  }());
   return client;
 }
 

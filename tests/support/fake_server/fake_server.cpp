@@ -380,6 +380,7 @@ void FakeServer::handle(Raw& raw) {
     } else if (fault && fault->kind == Fault::Kind::kServerError) {
       response = Response{fault->status, {{"Content-Type", "application/json"}},
                           fault->body.empty() ? R"({"status":"error","message":"injected server error"})" : fault->body};
+      if (!fault->retry_after.empty()) response.headers.emplace_back("Retry-After", fault->retry_after);
     } else if (!authorised(request)) {
       response = Response::error(401, "authentication required");
     } else {

@@ -71,7 +71,7 @@ struct Auth {
 struct Fault {
   enum class Kind {
     kRateLimit,     // 429 with Retry-After `retry_after` (seconds or an HTTP-date; "" = no header), body `body`
-    kServerError,   // `status` (default 503) with body `body`
+    kServerError,   // `status` (default 503) with body `body` (and Retry-After `retry_after` when set)
     kDelay,         // wait `delay_ms` before handling
     kTruncate,      // Content-Length of the full body, but only half of it sent, then the connection is closed
     kCutJson,       // half of the body with a matching Content-Length: a clean 200 whose JSON is cut
