@@ -19,7 +19,8 @@ class Reader : public conflux::sdk::StreamReader {
 
   bool read_batch(size_t max_records, conflux::sdk::Emitter& out) override {
     std::string url = url_ + "?limit=" + std::to_string(max_records) + (cursor_.empty() ? "" : "&after=" + cursor_);
-    conflux::sdk::HttpResult result = http_.get(url, {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}});
+    conflux::sdk::HttpResult result =
+        http_.get(url, {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}});
     result.throw_if_error();  // RETRY / TIMEOUT / CONFIG / QUOTA / FATAL exactly as the host classified it
     nlohmann::json body = nlohmann::json::parse(result.body, nullptr, false);
     if (!body.is_object() || !body["results"].is_array()) {

@@ -378,8 +378,9 @@ void FakeServer::handle(Raw& raw) {
                           fault->body.empty() ? R"({"status":"error","message":"rate limited"})" : fault->body};
       if (!fault->retry_after.empty()) response.headers.emplace_back("Retry-After", fault->retry_after);
     } else if (fault && fault->kind == Fault::Kind::kServerError) {
+      const char* fallback = R"({"status":"error","message":"injected server error"})";
       response = Response{fault->status, {{"Content-Type", "application/json"}},
-                          fault->body.empty() ? R"({"status":"error","message":"injected server error"})" : fault->body};
+                          fault->body.empty() ? fallback : fault->body};
       if (!fault->retry_after.empty()) response.headers.emplace_back("Retry-After", fault->retry_after);
     } else if (!authorised(request)) {
       response = Response::error(401, "authentication required");
@@ -431,7 +432,8 @@ size_t FakeServer::request_count() const {
 
 size_t FakeServer::count_status(int status) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<size_t>(std::count_if(log_.begin(), log_.end(), [&](const auto& r) { return r.status == status; }));
+  auto same = [&](const LoggedRequest& r) { return r.status == status; };
+  return static_cast<size_t>(std::count_if(log_.begin(), log_.end(), same));
 }
 
 size_t FakeServer::connection_count() const {

@@ -64,6 +64,8 @@ TEST_CASE("sequential requests reuse one connection", "[http][client]") {
   }
   CHECK(f.server.connection_count() == 1);
   CHECK(f.server.request_count() == 5);
+  CHECK(f.server.max_requests_in_window(10s) == 5);
+  CHECK(f.server.max_in_flight() == 1);
 }
 
 TEST_CASE("send_all runs requests concurrently and keeps their order", "[http][client]") {
@@ -268,7 +270,8 @@ TEST_CASE("HubSpot's daily-quota 429 ends at once as kQuotaExhausted", "[http][c
   CHECK(f.server.count_status(429) == 1);
 }
 
-TEST_CASE("requests of one (platform, account) share a bucket; a 429 pauses it for everyone", "[http][client][ratelimit]") {
+TEST_CASE("requests of one (platform, account) share a bucket; a 429 pauses it for everyone",
+          "[http][client][ratelimit]") {
   Fixture f;
   f.limits.set_limit({"fake", "acct"}, conflux::http::RateLimit{5, 1s, 5});
   HttpClient a(quick(), f.limits, f.clock);

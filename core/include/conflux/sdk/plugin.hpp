@@ -228,7 +228,8 @@ struct HttpResult {
       if (h.first.size() != name.size()) continue;
       bool same = true;
       for (size_t i = 0; i < name.size() && same; ++i) {
-        same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+        same = std::tolower(static_cast<unsigned char>(h.first[i])) ==
+               std::tolower(static_cast<unsigned char>(name[i]));
       }
       if (same) return h.second;
     }
@@ -331,7 +332,9 @@ class Http {
       result.headers.emplace_back(std::string(h->name, h->name_len), std::string(h->value, h->value_len));
     }
     detail::host().http_response_free(context_, &response);
-    if (!result.ok() && result.error.empty()) result.error = "HTTP request failed (code " + std::to_string(result.code) + ")";
+    if (!result.ok() && result.error.empty()) {
+      result.error = "HTTP request failed (code " + std::to_string(result.code) + ")";
+    }
     return result;
   }
 
