@@ -67,6 +67,10 @@ std::shared_ptr<spdlog::logger> get(const std::string& name) {
 void add_secret(const std::string& secret) {
   if (secret.size() < 4) return;
   std::lock_guard<std::mutex> lock(secrets_mutex());
+  // Callers may register the same value on every request (the HTTP client does): keep one copy.
+  for (const std::string& known : secrets()) {
+    if (known == secret) return;
+  }
   secrets().push_back(secret);
 }
 

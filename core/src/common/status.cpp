@@ -13,6 +13,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kCancelled: return "cancelled";
     case StatusCode::kDataLoss: return "data loss";
     case StatusCode::kInternal: return "internal";
+    case StatusCode::kResourceExhausted: return "resource exhausted";
   }
   return "unknown";
 }

@@ -21,9 +21,18 @@ struct conflux_text {
   std::string value;
 };
 
+// The memory behind the last conflux_http_response handed to a context's plugin (see http_request).
+struct HttpResponseStorage {
+  std::string body;
+  std::string error;
+  std::vector<std::string> header_text;  // name, value, name, value, ...
+  std::vector<conflux_http_header> headers;
+};
+
 struct conflux_host_context {
   std::shared_ptr<spdlog::logger> logger;
   const std::atomic<bool>* cancelled = nullptr;
+  std::unique_ptr<HttpResponseStorage> http_response;  // valid until the next http_request or http_response_free
 };
 
 struct conflux_batch {

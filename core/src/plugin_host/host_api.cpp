@@ -4,6 +4,7 @@
 
 #include "conflux/plugin_host/plugin_host.hpp"
 #include "handles.hpp"
+#include "host_http.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -289,6 +290,8 @@ const conflux_host_api& host_api() {
     a.record_position = &record_position;
     a.result_set = &result_set;
     a.text_set = &text_set;
+    a.http_request = &http_request;
+    a.http_response_free = &http_response_free;
     return a;
   }();
   return api;

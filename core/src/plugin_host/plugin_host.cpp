@@ -253,6 +253,7 @@ struct PluginInstance::Impl {
       case CONFLUX_ERR_CONFIG: return failed_precondition(what(call) + " failed (fix the configuration): " + message);
       case CONFLUX_ERR_FATAL: return internal_error(what(call) + " failed: " + message);
       case CONFLUX_ERR_TIMEOUT: return deadline_exceeded(what(call) + " timed out: " + message);
+      case CONFLUX_ERR_QUOTA: return resource_exhausted(what(call) + " stopped (platform quota used up): " + message);
       default: return internal_error(what(call) + " returned unknown code " + std::to_string(code) + ": " + message);
     }
   }

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CONFLUX_ABI_VERSION_MAJOR 1
-#define CONFLUX_ABI_VERSION_MINOR 0
+#define CONFLUX_ABI_VERSION_MINOR 1 /* 1.1: http_request, http_response_free, CONFLUX_ERR_QUOTA */
 /* Packed as (major << 16) | minor. */
 #define CONFLUX_ABI_VERSION ((uint32_t)((CONFLUX_ABI_VERSION_MAJOR << 16) | CONFLUX_ABI_VERSION_MINOR))
 
@@ -53,6 +53,9 @@ typedef int32_t conflux_code;
 #define CONFLUX_ERR_CONFIG 4   /* configuration or credentials are wrong: fix them first, retrying will not help */
 #define CONFLUX_ERR_FATAL 5    /* anything else: give up the run */
 #define CONFLUX_ERR_TIMEOUT 6  /* an operation ran out of time; retryable like CONFLUX_ERR_RETRY */
+/* Since 1.1: a platform quota (e.g. a daily request limit) is used up. Not retried: the run stops with the cursor
+ * at the last committed batch, to resume in the quota's next window. A 1.0 host treats it like CONFLUX_ERR_FATAL. */
+#define CONFLUX_ERR_QUOTA 7
 
 /* Plugin kinds, combined as a bit mask in conflux_plugin.kinds. */
 #define CONFLUX_KIND_SOURCE 1u
@@ -114,6 +117,65 @@ typedef struct conflux_field {
 } conflux_field;
 
 /*
+ * HTTP through the host (since 1.1): the host's client reuses connections, paces requests by shared rate limits,
+ * retries transient failures and redacts secrets from its logs, so a plugin needs no HTTP library of its own.
+ */
+
+/* One header. OWNERSHIP: in a request, the plugin's (read during the call only); in a response, the host's (see
+ * conflux_http_response). In an array, every element has the same struct_size: step through it by that size. */
+typedef struct conflux_http_header {
+  uint32_t struct_size;
+  const char *name;
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+} conflux_http_header;
+
+/* A request. OWNERSHIP: plugin; the host reads it, and everything it points to, during http_request only.
+ * 0 / NULL members mean "not provided" and take the host's default. */
+typedef struct conflux_http_request {
+  uint32_t struct_size;
+  const char *method; /* "GET" (NULL), "POST", "PATCH", "PUT", "DELETE", "HEAD" */
+  size_t method_len;
+  const char *url; /* absolute http:// or https:// URL; required */
+  size_t url_len;
+  const conflux_http_header *headers; /* header_count elements, or NULL */
+  size_t header_count;
+  const char *body; /* sent as is; set Content-Type in headers */
+  size_t body_len;
+  uint32_t timeout_ms;         /* one attempt, connect included; 0 = host default (60 s) */
+  uint32_t connect_timeout_ms; /* 0 = host default (10 s) */
+  /* Rate-limit key: requests with the same (platform, account) share one token bucket across the whole process
+   * (every pipeline and plugin instance). NULL platform = not rate limited. */
+  const char *rate_platform;
+  size_t rate_platform_len;
+  const char *rate_account;
+  size_t rate_account_len;
+  /* The limit of that key, used when the host has none configured or documented for it yet: rate_requests per
+   * rate_period_ms, bursts of up to rate_burst (0 = rate_requests). 0 = leave the limit to the host. */
+  uint32_t rate_requests;
+  uint32_t rate_period_ms;
+  uint32_t rate_burst;
+  /* Attempts in total, the first included (1 = never retry); 0 = host default (5). */
+  uint32_t max_attempts;
+} conflux_http_request;
+
+/* A response, filled by the host. OWNERSHIP: host; every pointer stays valid until the next http_request with the
+ * same context or http_response_free, whichever comes first. The host fills no more than the caller's struct_size. */
+typedef struct conflux_http_response {
+  uint32_t struct_size;
+  int32_t status; /* HTTP status of the last attempt; 0 when no response arrived */
+  const conflux_http_header *headers;
+  size_t header_count;
+  const char *body; /* decoded (gzip is undone); not NUL-terminated */
+  size_t body_len;
+  const char *error; /* why the request failed, secrets redacted; "" on success; NUL-terminated */
+  size_t error_len;
+  uint32_t attempts;   /* attempts made, retries included */
+  uint32_t elapsed_ms; /* of the last attempt */
+} conflux_http_response;
+
+/*
  * Functions the host offers to plugins. OWNERSHIP: host; valid from conflux_plugin_describe() until the library is
  * unloaded. Grows only at its end: check struct_size (or use the SDK) before calling a member added after 1.0.
  * All functions are safe to call with the handles of the current call; none of them throws or fails loudly: a
@@ -165,6 +227,24 @@ typedef struct conflux_host_api {
 
   /* Returns text to the host (discover). The host copies it. */
   void (*text_set)(conflux_text *text, const char *value, size_t value_len);
+
+  /* ---- Since 1.1: check struct_size > offsetof(conflux_host_api, member) before calling. ---- */
+
+  /* Sends `request` with the host's retries and rate limits and fills `response` (response->struct_size must be
+   * set). Call it from the thread of the current call, with that call's context. The code says what to do:
+   *   CONFLUX_OK           a 1xx-3xx response arrived.
+   *   CONFLUX_ERR_RETRY    transient and the host's retries are used up (network error, truncated body, 429, 5xx),
+   *                        or the run was cancelled.
+   *   CONFLUX_ERR_TIMEOUT  the last attempt ran out of time.
+   *   CONFLUX_ERR_CONFIG   401/403 (credentials), a TLS verification failure or an unusable URL.
+   *   CONFLUX_ERR_QUOTA    the platform's daily (long-window) quota is used up.
+   *   CONFLUX_ERR_FATAL    any other 4xx (read status and body: the request was at fault), or a misuse.
+   * response->status, headers and body describe the last response whenever one arrived, whatever the code. */
+  conflux_code (*http_request)(conflux_host_context *context, const conflux_http_request *request,
+                               conflux_http_response *response);
+  /* Releases the memory behind `response` early and zeroes its pointers. Optional: the next http_request with the
+   * same context releases it anyway, and so does destroy(). */
+  void (*http_response_free)(conflux_host_context *context, conflux_http_response *response);
 } conflux_host_api;
 
 /*

@@ -22,6 +22,7 @@ enum class StatusCode {
   kCancelled,           // the user asked to stop
   kDataLoss,            // stored state is corrupt or unreadable
   kInternal,            // a bug or an unexpected fault: give up the run
+  kResourceExhausted,   // a platform quota (e.g. a daily limit) is used up: stop cleanly, resume in its next window
 };
 
 const char* status_code_name(StatusCode code);
@@ -56,6 +57,7 @@ inline Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineEx
 inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 
 // A value or the Status that explains why there is none.
 template <typename T>

@@ -10,6 +10,8 @@
 
 #include <conflux/abi/conflux_abi.h>
 
+#include <cctype>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +20,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace conflux::sdk {
 
@@ -187,10 +191,169 @@ class Context {
   void info(std::string_view message) const { log(CONFLUX_LOG_INFO, message); }
   void warn(std::string_view message) const { log(CONFLUX_LOG_WARN, message); }
   bool cancelled() const { return detail::host().is_cancelled(context_) != 0; }
+  // The raw handle, for host functions the SDK does not wrap.
+  conflux_host_context* handle() const { return context_; }
 
  private:
   conflux_host_context* context_;
   std::string config_json_;
+};
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// One HTTP request for Http::send. Zero / empty members take the host's defaults.
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  HttpHeaders headers;
+  std::string body;
+  uint32_t timeout_ms = 0;
+  uint32_t connect_timeout_ms = 0;
+  uint32_t max_attempts = 0;  // 1 = never retry
+};
+
+// What came back. The data is copied out of host memory, so a result may be kept as long as needed.
+struct HttpResult {
+  conflux_code code = CONFLUX_ERR_FATAL;  // CONFLUX_OK, or what to do about the failure (see http_request)
+  int status = 0;                         // HTTP status; 0 when no response arrived
+  HttpHeaders headers;
+  std::string body;
+  std::string error;  // why it failed, secrets redacted; empty on success
+  uint32_t attempts = 0;
+
+  bool ok() const { return code == CONFLUX_OK; }
+  // The first value of header `name` (case-insensitive).
+  std::optional<std::string> header(std::string_view name) const {
+    for (const auto& h : headers) {
+      if (h.first.size() != name.size()) continue;
+      bool same = true;
+      for (size_t i = 0; i < name.size() && same; ++i) {
+        same = std::tolower(static_cast<unsigned char>(h.first[i])) ==
+               std::tolower(static_cast<unsigned char>(name[i]));
+      }
+      if (same) return h.second;
+    }
+    return std::nullopt;
+  }
+  // Throws Error(code, error) unless ok(): the usual way to turn a failed request into the call's return code.
+  const HttpResult& throw_if_error() const {
+    if (!ok()) throw Error(code, error);
+    return *this;
+  }
+};
+
+// HTTP through the host (ABI 1.1): connection reuse, retries with back-off and Retry-After, process-wide rate limits
+// per (platform, account), redacted request logs. Use it from the plugin call that owns `context`, never from a
+// thread of your own. Cheap to construct; holds no connection itself.
+class Http {
+ public:
+  explicit Http(const Context& context) : context_(context.handle()) {}
+
+  // True when the host offers http_request (a 1.0 host does not).
+  static bool available() {
+    return detail::host_api() != nullptr &&
+           detail::host().struct_size > offsetof(conflux_host_api, http_request) &&
+           detail::host().http_request != nullptr;
+  }
+
+  // Every later request draws from the (platform, account) bucket shared across the process. requests/period_ms
+  // declare the platform's limit when the host knows none (0 = leave it to the host).
+  Http& rate_limit(std::string platform, std::string account, uint32_t requests = 0, uint32_t period_ms = 0,
+                   uint32_t burst = 0) {
+    platform_ = std::move(platform);
+    account_ = std::move(account);
+    requests_ = requests;
+    period_ms_ = period_ms;
+    burst_ = burst;
+    return *this;
+  }
+
+  HttpResult get(const std::string& url, HttpHeaders headers = {}) const {
+    return send(make("GET", url, std::move(headers), {}));
+  }
+  HttpResult post(const std::string& url, std::string body, HttpHeaders headers = {}) const {
+    return send(make("POST", url, std::move(headers), std::move(body)));
+  }
+  HttpResult patch(const std::string& url, std::string body, HttpHeaders headers = {}) const {
+    return send(make("PATCH", url, std::move(headers), std::move(body)));
+  }
+
+  HttpResult send(const HttpRequest& request) const {
+    HttpResult result;
+    if (!available()) {
+      result.error = "the host does not offer http_request (it speaks plugin ABI 1.0; 1.1 is needed)";
+      return result;
+    }
+    std::vector<conflux_http_header> headers;
+    headers.reserve(request.headers.size());
+    for (const auto& h : request.headers) {
+      conflux_http_header c{};
+      c.struct_size = sizeof c;
+      c.name = h.first.data();
+      c.name_len = h.first.size();
+      c.value = h.second.data();
+      c.value_len = h.second.size();
+      headers.push_back(c);
+    }
+    conflux_http_request r{};
+    r.struct_size = sizeof r;
+    r.method = request.method.data();
+    r.method_len = request.method.size();
+    r.url = request.url.data();
+    r.url_len = request.url.size();
+    r.headers = headers.empty() ? nullptr : headers.data();
+    r.header_count = headers.size();
+    r.body = request.body.data();
+    r.body_len = request.body.size();
+    r.timeout_ms = request.timeout_ms;
+    r.connect_timeout_ms = request.connect_timeout_ms;
+    r.max_attempts = request.max_attempts;
+    if (!platform_.empty()) {
+      r.rate_platform = platform_.data();
+      r.rate_platform_len = platform_.size();
+      r.rate_account = account_.data();
+      r.rate_account_len = account_.size();
+      r.rate_requests = requests_;
+      r.rate_period_ms = period_ms_;
+      r.rate_burst = burst_;
+    }
+    conflux_http_response response{};
+    response.struct_size = sizeof response;
+    result.code = detail::host().http_request(context_, &r, &response);
+    result.status = response.status;
+    result.attempts = response.attempts;
+    if (response.body != nullptr) result.body.assign(response.body, response.body_len);
+    if (response.error != nullptr) result.error.assign(response.error, response.error_len);
+    // Header elements are as large as the host's struct_size says, which may exceed ours.
+    const char* at = reinterpret_cast<const char*>(response.headers);
+    const size_t stride = response.header_count > 0 ? response.headers[0].struct_size : 0;
+    for (size_t i = 0; i < response.header_count && stride >= sizeof(conflux_http_header); ++i) {
+      const auto* h = reinterpret_cast<const conflux_http_header*>(at + i * stride);
+      result.headers.emplace_back(std::string(h->name, h->name_len), std::string(h->value, h->value_len));
+    }
+    detail::host().http_response_free(context_, &response);
+    if (!result.ok() && result.error.empty()) {
+      result.error = "HTTP request failed (code " + std::to_string(result.code) + ")";
+    }
+    return result;
+  }
+
+ private:
+  static HttpRequest make(const char* method, const std::string& url, HttpHeaders headers, std::string body) {
+    HttpRequest r;
+    r.method = method;
+    r.url = url;
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    return r;
+  }
+
+  conflux_host_context* context_;
+  std::string platform_;
+  std::string account_;
+  uint32_t requests_ = 0;
+  uint32_t period_ms_ = 0;
+  uint32_t burst_ = 0;
 };
 
 // One open source stream.

@@ -1,0 +1,17 @@
+// Turning an HTTP response into an ErrorKind: the one place that knows which statuses and bodies mean what.
+#pragma once
+
+#include "conflux/http/message.hpp"
+
+namespace conflux::http {
+
+// 1xx-3xx -> kNone; 401/403 -> kAuth; 429 -> kQuotaExhausted when is_quota_exhausted(), else kRateLimited;
+// 5xx -> kServer; any other 4xx -> kClient. Whether a kind is retried is RetryPolicy's business (should_retry).
+ErrorKind classify(const Response& response);
+
+// True when a 429 says a long-window quota (not a short burst limit) is used up, so retrying within the run is
+// pointless. Recognises HubSpot's body {"errorType":"RATE_LIMIT","policyName":"DAILY",...} and its header
+// X-HubSpot-RateLimit-Daily-Remaining: 0.
+bool is_quota_exhausted(const Response& response);
+
+}  // namespace conflux::http

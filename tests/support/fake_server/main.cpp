@@ -1,0 +1,70 @@
+// conflux-fake-server: serves the generic dialect over a JSON data file, for shell integration tests.
+//
+//   conflux-fake-server --data FILE [--port N] [--gzip]
+//
+// FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
+//        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
+// Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
+// added later through POST /__faults.
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "fake_server/fake_server.hpp"
+#include "fake_server/generic_api.hpp"
+
+int main(int argc, char** argv) {
+  std::string data_path;
+  int port = 0;
+  bool gzip = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--data" && i + 1 < argc) {
+      data_path = argv[++i];
+    } else if (arg == "--port" && i + 1 < argc) {
+      port = std::stoi(argv[++i]);
+    } else if (arg == "--gzip") {
+      gzip = true;
+    } else {
+      std::cerr << "usage: conflux-fake-server --data FILE [--port N] [--gzip]\n";
+      return 2;
+    }
+  }
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  try {
+    nlohmann::json data = nlohmann::json::object();
+    if (!data_path.empty()) {
+      std::ifstream in(data_path);
+      if (!in) throw std::runtime_error("cannot read " + data_path);
+      data = nlohmann::json::parse(in);
+    }
+    conflux::test::fake::ServerOptions options;
+    options.gzip = gzip;
+    conflux::test::fake::FakeServer server(options);
+    if (data.contains("auth")) server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
+    if (data.contains("collections")) server.store().load(data["collections"]);
+    for (const auto& f : data.value("faults", nlohmann::json::array())) {
+      server.add_fault(conflux::test::fake::Fault::from_json(f));
+    }
+    conflux::test::fake::GenericApiOptions api;
+    api.default_page_size = data.value("page_size", api.default_page_size);
+    api.max_page_size = data.value("max_page_size", api.max_page_size);
+    conflux::test::fake::install_generic_api(server, api);
+    server.start(static_cast<uint16_t>(port));
+    std::cout << server.port() << std::endl;
+    int received = 0;
+    sigwait(&signals, &received);
+    server.stop();
+  } catch (const std::exception& e) {
+    std::cerr << "conflux-fake-server: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,67 @@
+// Response classification: auth, quota exhaustion (HubSpot's DAILY policy), throttling, server and client errors.
+#include "conflux/http/classify.hpp"
+
+#include <catch2/catch.hpp>
+
+using conflux::http::ErrorKind;
+using conflux::http::Response;
+
+namespace {
+Response response(long status, std::string body = {}, conflux::http::Headers headers = {}) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+}  // namespace
+
+TEST_CASE("statuses map to error kinds", "[http][classify]") {
+  CHECK(conflux::http::classify(response(200)) == ErrorKind::kNone);
+  CHECK(conflux::http::classify(response(204)) == ErrorKind::kNone);
+  CHECK(conflux::http::classify(response(304)) == ErrorKind::kNone);
+  CHECK(conflux::http::classify(response(401)) == ErrorKind::kAuth);
+  CHECK(conflux::http::classify(response(403)) == ErrorKind::kAuth);
+  CHECK(conflux::http::classify(response(400)) == ErrorKind::kClient);
+  CHECK(conflux::http::classify(response(404)) == ErrorKind::kClient);
+  CHECK(conflux::http::classify(response(429)) == ErrorKind::kRateLimited);
+  CHECK(conflux::http::classify(response(500)) == ErrorKind::kServer);
+  CHECK(conflux::http::classify(response(503)) == ErrorKind::kServer);
+  CHECK(conflux::http::classify(response(0)) == ErrorKind::kNetwork);
+}
+
+TEST_CASE("HubSpot's daily-limit 429 is quota exhaustion, its burst 429 is not", "[http][classify]") {
+  // The body HubSpot documents for a 429 (docs/api/usage-details, quoted in API-FACTS [H6]).
+  const std::string daily =
+      R"({"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT",)"
+      R"("correlationId":"c6f7b1a2","policyName":"DAILY","requestId":"r-1"})";
+  const std::string burst =
+      R"({"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT",)"
+      R"("correlationId":"c6f7b1a2","policyName":"TEN_SECONDLY_ROLLING","requestId":"r-2"})";
+  CHECK(conflux::http::classify(response(429, daily)) == ErrorKind::kQuotaExhausted);
+  CHECK(conflux::http::classify(response(429, burst)) == ErrorKind::kRateLimited);
+  // The daily-remaining header at zero says the same without a body.
+  CHECK(conflux::http::classify(response(429, "", {{"x-hubspot-ratelimit-daily-remaining", "0"}})) ==
+        ErrorKind::kQuotaExhausted);
+  CHECK(conflux::http::classify(response(429, "", {{"X-HubSpot-RateLimit-Daily-Remaining", "12"}})) ==
+        ErrorKind::kRateLimited);
+  // "DAILY" elsewhere in the body, or a body that is not JSON, is not a quota signal.
+  CHECK(conflux::http::classify(response(429, R"({"message":"DAILY"})")) == ErrorKind::kRateLimited);
+  CHECK(conflux::http::classify(response(429, R"({"policyName":"DAILY")")) == ErrorKind::kRateLimited);
+  // Only a 429 can be quota exhaustion.
+  CHECK(conflux::http::classify(response(400, daily)) == ErrorKind::kClient);
+}
+
+TEST_CASE("outcomes map to the Status code that tells the caller what to do", "[http][classify]") {
+  conflux::http::Outcome o;
+  CHECK(o.to_status().is_ok());
+  o.kind = ErrorKind::kQuotaExhausted;
+  CHECK(o.to_status().code() == conflux::StatusCode::kResourceExhausted);
+  CHECK_FALSE(o.to_status().retryable());
+  o.kind = ErrorKind::kAuth;
+  CHECK(o.to_status().code() == conflux::StatusCode::kFailedPrecondition);
+  o.kind = ErrorKind::kRateLimited;
+  CHECK(o.to_status().retryable());
+  o.kind = ErrorKind::kTimeout;
+  CHECK(o.to_status().code() == conflux::StatusCode::kDeadlineExceeded);
+}
