@@ -82,11 +82,14 @@ expect_err "GET $BASE/api/contacts?limit=2 -> 200"
 grep -q "$TOKEN" <<<"$ERR" && fail "the token reached the log: $ERR"
 pass
 
-# New records and a daily quota exhausted on the next request: one clear error, exit 1, nothing lost.
+# New records and a daily quota exhausted on the next request: the run stops cleanly (exit 75), nothing lost.
 http POST /api/contacts/batch/upsert '{"inputs":[{"id":"6","properties":{"email":"f@x.io"}},{"id":"7","properties":{"email":"g@x.io"}}]}' >/dev/null
 http POST /__faults '{"type":"429","count":5,"body":{"status":"error","errorType":"RATE_LIMIT","policyName":"DAILY","message":"You have reached your daily limit."}}' >/dev/null
 run_conflux run pipeline.yaml --json
-expect_code 1
+expect_code 75
+expect_eq "$(summary_field status)" "cancelled" "status of a run stopped by the quota"
+expect_eq "$(summary_field stop_reason)" "quota" "stop reason"
+expect_eq "$(summary_field balanced)" "True" "balance of a run stopped by the quota"
 expect_err "platform quota used up"
 expect_err "daily quota"
 STATS=$(http GET /__stats)

@@ -21,6 +21,7 @@ namespace conflux::cli {
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitQuota = 75;  // EX_TEMPFAIL: a platform quota stopped the run; run again once it resets
 constexpr int kExitInterrupted = 130;
 
 // Set by SIGINT/SIGTERM; checked between batches.

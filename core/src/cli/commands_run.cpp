@@ -118,6 +118,9 @@ void add_run_commands(CLI::App& app) {
       if (summary.status == "failed") {
         std::cerr << "error: " << logging::redact(summary.error) << "\n";
         exit_code() = kExitFailed;
+      } else if (summary.status == "cancelled" && summary.stop_reason == "quota") {
+        std::cerr << "stopped: " << logging::redact(summary.error) << "\n";
+        exit_code() = kExitQuota;
       } else if (summary.status == "cancelled") {
         exit_code() = kExitInterrupted;
       } else if (!summary.balanced()) {

@@ -843,11 +843,19 @@ namespace {
 // Sets the final status. A failed or cancelled run reports its committed batches only, so that it still balances.
 void finish_summary(Runner& runner, const Status& status, RunSummary& summary) {
   if (!status.is_ok() || runner.cancelled()) runner.restore_committed();
-  if (!status.is_ok()) {
+  if (status.code() == StatusCode::kResourceExhausted) {
+    // A used-up platform quota ends the run like a cancel: what was committed stays, the rest is read next time.
+    summary.status = "cancelled";
+    summary.stop_reason = "quota";
+    summary.error = logging::redact(status.message());
+  } else if (!status.is_ok()) {
     summary.status = "failed";
     summary.error = logging::redact(status.message());
+  } else if (runner.cancelled()) {
+    summary.status = "cancelled";
+    summary.stop_reason = "interrupted";
   } else {
-    summary.status = runner.cancelled() ? "cancelled" : "succeeded";
+    summary.status = "succeeded";
   }
 }
 }  // namespace
@@ -915,7 +923,8 @@ nlohmann::json RunSummary::to_json() const {
                            {"created", s.created}, {"updated", s.updated}, {"unchanged", s.unchanged},
                            {"dropped", s.dropped}, {"dead_lettered", s.dead_lettered}, {"drop_rules", s.drop_rules}});
   }
-  return {{"pipeline", pipeline}, {"run_id", run_id}, {"status", status}, {"error", error}, {"dry_run", dry_run},
+  return {{"pipeline", pipeline}, {"run_id", run_id}, {"status", status}, {"error", error},
+          {"stop_reason", stop_reason}, {"dry_run", dry_run},
           {"seconds", seconds}, {"in", in}, {"written", written}, {"unchanged", unchanged}, {"dropped", dropped},
           {"dead_lettered", dead_lettered}, {"balanced", balanced()}, {"stages", stages_json}};
 }
@@ -947,7 +956,11 @@ std::string RunSummary::to_text() const {
                 static_cast<unsigned long long>(unchanged), static_cast<unsigned long long>(dropped),
                 static_cast<unsigned long long>(dead_lettered), balanced() ? "balanced" : "NOT BALANCED");
   out << line;
-  if (!error.empty()) out << "  error: " << error << "\n";
+  if (stop_reason == "quota") {
+    out << "  stopped: " << error << "\n  the committed batches are kept; the next run resumes from them once the quota resets\n";
+  } else if (!error.empty()) {
+    out << "  error: " << error << "\n";
+  }
   return out.str();
 }
 

@@ -79,7 +79,10 @@ struct RunSummary {
   std::string pipeline;
   int64_t run_id = 0;
   std::string status = "running";  // succeeded, failed, cancelled
-  std::string error;               // why it failed
+  std::string error;               // why it failed, or why it stopped early
+  // Why a cancelled run stopped early: "interrupted" (Ctrl-C, SIGTERM) or "quota" (a platform's daily quota is used
+  // up: the committed batches stay, and the next run resumes from them once the quota resets).
+  std::string stop_reason;
   bool dry_run = false;
   double seconds = 0;
   uint64_t in = 0;
