@@ -39,7 +39,11 @@ run_conflux run locked.yaml
 expect_code 0
 (echo "BEGIN EXCLUSIVE; UPDATE cursors SET cursor = cursor;"; sleep 30) | sqlite3 locked.db &
 BACKGROUND_PIDS+=($!)
-sleep 1
+# Wait until the lock is really held (a fixed sleep flakes on a loaded machine): a write from here must fail.
+for _ in $(seq 1 100); do
+  sqlite3 -cmd ".timeout 0" locked.db "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1 || break
+  sleep 0.1
+done
 run_conflux state reset locked.yaml
 expect_code 1
 expect_err "locked by another process"
