@@ -204,6 +204,26 @@ std::optional<Entity> parse_entity(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<SyncMode> parse_sync_mode(const std::string& text) {
+  if (text == "upsert") return SyncMode::kUpsert;
+  if (text == "update_only") return SyncMode::kUpdateOnly;
+  if (text == "insert_only") return SyncMode::kInsertOnly;
+  return std::nullopt;
+}
+
+std::optional<FieldRule> parse_field_rule(const std::string& text) {
+  if (text == "overwrite") return FieldRule::kOverwrite;
+  if (text == "only_if_empty") return FieldRule::kOnlyIfEmpty;
+  if (text == "never") return FieldRule::kNever;
+  return std::nullopt;
+}
+
+namespace {
+bool is_blank_text(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+}  // namespace
+
 MatchKey default_match_key(Entity entity) {
   switch (entity) {
     case Entity::kContact:
@@ -330,6 +350,11 @@ Result<WriteResult> LocalCrm::upsert(const Record& record) {
     }
   }
 
+  if (id == 0 && config_.mode == SyncMode::kUpdateOnly) {
+    return WriteResult{WriteOutcome::kRejected, "no stored " + std::string(entity_name(config_.entity)) +
+                                                    " has this key and the sink's mode is update_only"};
+  }
+  if (id != 0 && config_.mode == SyncMode::kInsertOnly) return WriteResult{WriteOutcome::kUnchanged, {}};
   if (id == 0) {
     Result<CachedStatement> insert = db_.prepare_cached(
         "INSERT INTO " + table + " (profile_key, data, created_at, updated_at, version) VALUES (?1, ?2, " + kNow +
@@ -347,9 +372,18 @@ Result<WriteResult> LocalCrm::upsert(const Record& record) {
                                                     std::to_string(id) + " with this key holds data that is not a " +
                                                     "JSON object; repair or delete that row of " + table};
   }
-  // The merge rule (see local_crm.hpp): incoming fields replace, absent fields keep, stored order first.
+  // The merge rule (see local_crm.hpp): incoming fields replace, absent fields keep, stored order first; a field's
+  // rule can hold the stored value back.
   Json merged = stored;
-  for (const Field& field : record.fields()) merged[field.name] = value_to_json(field.value);
+  for (const Field& field : record.fields()) {
+    auto rule = config_.field_rules.find(field.name);
+    if (rule != config_.field_rules.end() && merged.contains(field.name)) {
+      const Json& current = merged[field.name];
+      const bool empty = current.is_null() || (current.is_string() && is_blank_text(current.get<std::string>()));
+      if (rule->second == FieldRule::kNever || (rule->second == FieldRule::kOnlyIfEmpty && !empty)) continue;
+    }
+    merged[field.name] = value_to_json(field.value);
+  }
   std::string merged_text = dump(merged);
   // Stored text is normally this store's own serialisation; re-serialise only when it is not (edited by hand).
   if (merged_text == stored_text || merged_text == dump(stored)) return WriteResult{WriteOutcome::kUnchanged, {}};

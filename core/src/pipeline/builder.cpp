@@ -150,7 +150,7 @@ class Builder {
 
   Result<crm::LocalCrmConfig> local_crm_config(const nlohmann::json& c, const std::string& pointer) {
     crm::LocalCrmConfig out;
-    static const std::vector<std::string> kKeys = {"path", "entity", "match_key", "fallback_key"};
+    static const std::vector<std::string> kKeys = {"path", "entity", "match_key", "fallback_key", "mode", "fields"};
     bool ok = true;
     for (auto it = c.begin(); it != c.end(); ++it) {
       if (std::find(kKeys.begin(), kKeys.end(), it.key()) == kKeys.end()) {
@@ -212,6 +212,33 @@ class Builder {
       if (out.match_key->fallback.empty()) {
         report(pointer + "/fallback_key", "local_crm fallback_key must be a field name or a list of field names");
         ok = false;
+      }
+    }
+    if (c.contains("mode")) {
+      auto mode = c["mode"].is_string() ? crm::parse_sync_mode(c["mode"].get<std::string>()) : std::nullopt;
+      if (!mode) {
+        report(pointer + "/mode", "local_crm mode must be upsert, update_only or insert_only");
+        ok = false;
+      } else {
+        out.mode = *mode;
+      }
+    }
+    if (c.contains("fields")) {
+      const auto& fields = c["fields"];
+      if (!fields.is_object()) {
+        report(pointer + "/fields", "local_crm fields must map field names to overwrite, only_if_empty or never");
+        ok = false;
+      } else {
+        for (auto it = fields.begin(); it != fields.end(); ++it) {
+          auto rule = it.value().is_string() ? crm::parse_field_rule(it.value().get<std::string>()) : std::nullopt;
+          if (!rule) {
+            report(pointer + "/fields/" + it.key(), "the rule for field '" + it.key() +
+                                                        "' must be overwrite, only_if_empty or never");
+            ok = false;
+          } else {
+            out.field_rules[it.key()] = *rule;
+          }
+        }
       }
     }
     if (!ok) return failed_precondition("invalid local_crm config");

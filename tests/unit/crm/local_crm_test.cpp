@@ -450,3 +450,53 @@ TEST_CASE("a full disk fails the whole batch with 'disk full'", "[crm]") {
   CHECK(results.empty());
   CHECK(count(*crm) == 0);
 }
+
+TEST_CASE("sync modes: update_only rejects records it does not hold, insert_only never changes stored ones", "[crm]") {
+  TempDir dir;
+  {
+    auto crm = open_crm(dir.file("crm.db"));
+    REQUIRE(write(*crm, {make({{"email", "a@x.io"}, {"first_name", "Ann"}})}) ==
+            std::vector<WriteOutcome>{WriteOutcome::kCreated});
+  }
+  LocalCrmConfig update_only;
+  update_only.path = dir.file("crm.db");
+  update_only.mode = conflux::crm::SyncMode::kUpdateOnly;
+  {
+    auto crm = open_crm(update_only);
+    std::vector<WriteResult> results;
+    REQUIRE(crm->write("contacts", {make({{"email", "a@x.io"}, {"first_name", "Anna"}}), make({{"email", "b@x.io"}})},
+                       results)
+                .is_ok());
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].outcome == WriteOutcome::kUpdated);
+    CHECK(results[1].outcome == WriteOutcome::kRejected);
+    CHECK(results[1].message.find("update_only") != std::string::npos);
+    CHECK(count(*crm) == 1);
+  }
+  LocalCrmConfig insert_only;
+  insert_only.path = dir.file("crm.db");
+  insert_only.mode = conflux::crm::SyncMode::kInsertOnly;
+  auto crm = open_crm(insert_only);
+  REQUIRE(write(*crm, {make({{"email", "a@x.io"}, {"first_name", "Changed"}}), make({{"email", "c@x.io"}})}) ==
+          std::vector<WriteOutcome>{WriteOutcome::kUnchanged, WriteOutcome::kCreated});
+  CHECK(row_by_key(*crm, "a@x.io").data_json == R"({"email":"a@x.io","first_name":"Anna"})");
+}
+
+TEST_CASE("field rules: only_if_empty fills gaps, never keeps the value the record was created with", "[crm]") {
+  TempDir dir;
+  LocalCrmConfig config;
+  config.path = dir.file("crm.db");
+  config.field_rules = {{"phone", conflux::crm::FieldRule::kOnlyIfEmpty},
+                        {"source", conflux::crm::FieldRule::kNever}};
+  auto crm = open_crm(config);
+  REQUIRE(write(*crm, {make({{"email", "a@x.io"}, {"phone", ""}, {"source", "meta"}, {"city", "Omsk"}})}) ==
+          std::vector<WriteOutcome>{WriteOutcome::kCreated});
+  // phone was blank: filled; source is never changed; city is overwritten.
+  REQUIRE(write(*crm, {make({{"email", "a@x.io"}, {"phone", "+79123456789"}, {"source", "crm"}, {"city", "Kazan"}})}) ==
+          std::vector<WriteOutcome>{WriteOutcome::kUpdated});
+  CHECK(row_by_key(*crm, "a@x.io").data_json ==
+        R"({"email":"a@x.io","phone":"+79123456789","source":"meta","city":"Kazan"})");
+  // phone now holds a value: only_if_empty keeps it; nothing else changes, so the record is unchanged.
+  REQUIRE(write(*crm, {make({{"email", "a@x.io"}, {"phone", "+70000000000"}, {"source", "x"}})}) ==
+          std::vector<WriteOutcome>{WriteOutcome::kUnchanged});
+}

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,9 +51,27 @@ struct MatchKey {
 // contact: email; company: domain, falling back to name; deal: source_id.
 MatchKey default_match_key(Entity entity);
 
+// How write() treats records by whether their key is already stored.
+enum class SyncMode {
+  kUpsert,      // create or update
+  kUpdateOnly,  // update stored records; a record not stored is rejected ("not in the CRM"), so it can be replayed
+  kInsertOnly,  // create new records; a stored one is left as it is (outcome unchanged)
+};
+std::optional<SyncMode> parse_sync_mode(const std::string& text);
+
+// How an incoming field value treats the stored one when a record is updated. Creating a record writes every field.
+enum class FieldRule {
+  kOverwrite,    // the incoming value replaces the stored one (the default)
+  kOnlyIfEmpty,  // written only when the stored value is missing, null or blank
+  kNever,        // written when the record is created, never changed afterwards
+};
+std::optional<FieldRule> parse_field_rule(const std::string& text);
+
 struct LocalCrmConfig {
   std::string path;                   // the SQLite file; created with its directories when missing
   Entity entity = Entity::kContact;   // the table write() upserts into, whatever the stream is called
+  SyncMode mode = SyncMode::kUpsert;
+  std::map<std::string, FieldRule> field_rules;  // per field; absent: kOverwrite
   std::optional<MatchKey> match_key;  // nullopt: default_match_key(entity)
   OnMissingKey on_missing_key = OnMissingKey::kReject;
   state::SqliteOptions sqlite;  // busy timeout etc.
