@@ -298,6 +298,7 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
     }
     config.sink.skip_unchanged = sync.value("skip_unchanged", true);
     config.sink.record_results = sync.value("results", true);
+    config.sink.mirror = sync.value("mirror", false);
   }
   resolve_config_paths(config.sink.config, base);
   claim_name(config.sink.name, "/sink");

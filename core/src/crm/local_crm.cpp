@@ -399,6 +399,30 @@ Result<WriteResult> LocalCrm::upsert(const Record& record) {
 
 Status LocalCrm::flush() { return Status::ok(); }
 
+Status LocalCrm::remove(const std::vector<std::string>& key_fields, const std::vector<std::vector<std::string>>& keys,
+                        std::vector<bool>& deleted) {
+  deleted.assign(keys.size(), false);
+  const std::string table = entity_table(config_.entity);
+  Result<Transaction> tx = Transaction::begin(db_);
+  if (!tx) return tx.status();
+  Result<CachedStatement> erase = db_.prepare_cached("DELETE FROM " + table + " WHERE profile_key = ?1");
+  if (!erase) return erase.status();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    // The key values as a record, so the stored profile key is derived exactly as when the record was written.
+    Record record;
+    for (size_t f = 0; f < key_fields.size() && f < keys[i].size(); ++f) {
+      record.append(key_fields[f], Value::string(keys[i][f]));
+    }
+    std::optional<std::string> key = profile_key(record);
+    if (!key) continue;
+    (*erase)->reset();
+    CONFLUX_RETURN_IF_ERROR((*erase)->bind_text(1, *key));
+    CONFLUX_RETURN_IF_ERROR((*erase)->run());
+    deleted[i] = db_.changes() > 0;
+  }
+  return tx->commit();
+}
+
 Status LocalCrm::check() {
   Result<Transaction> tx = Transaction::begin(db_);
   if (!tx) return tx.status();

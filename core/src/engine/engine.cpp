@@ -182,7 +182,48 @@ class Runner {
     setup();
     Status status = run_sources();
     Status drained = drain();
-    return status.is_ok() ? drained : status;
+    if (!status.is_ok()) return status;
+    CONFLUX_RETURN_IF_ERROR(drained);
+    if (plan_.sink_sync.mirror && !cancelled_ && !options_.limit && !options_.dry_run) return mirror_deletes();
+    return Status::ok();
+  }
+
+  // After a complete mirror run: the records the sink accepted in earlier runs (the ledger) that this run did not
+  // meet have left the sources, so they are deleted from the target and forgotten by the ledger.
+  Status mirror_deletes() {
+    auto unseen = store_.ledger_unseen(plan_.pipeline, plan_.sink_name, summary_.run_id);
+    if (!unseen) return unseen.status().with_context("mirror sync");
+    if (unseen->empty()) return Status::ok();
+    if (summary_.in == 0) {
+      return failed_precondition("mirror sync: the sources returned no records, so every one of the " +
+                                 std::to_string(unseen->size()) + " records the sink holds would be deleted; " +
+                                 "refusing (check the sources, or remove the records on purpose)");
+    }
+    std::vector<std::vector<std::string>> keys;
+    keys.reserve(unseen->size());
+    for (const std::string& key : *unseen) {
+      std::vector<std::string> parts;
+      size_t begin = 0;
+      for (size_t end; (end = key.find('\x1f', begin)) != std::string::npos; begin = end + 1) {
+        parts.push_back(key.substr(begin, end - begin));
+      }
+      parts.push_back(key.substr(begin));
+      keys.push_back(std::move(parts));
+    }
+    std::vector<bool> deleted;
+    CONFLUX_RETURN_IF_ERROR(plan_.sink->remove(plan_.sink_sync.key, keys, deleted).with_context(
+        "sink '" + plan_.sink_name + "' mirror delete"));
+    CONFLUX_RETURN_IF_ERROR(plan_.sink->flush());
+    uint64_t count = 0;
+    for (bool d : deleted) count += d ? 1 : 0;
+    // Keys the target no longer had are forgotten too: either way they are gone.
+    CONFLUX_RETURN_IF_ERROR(store_.ledger_remove(plan_.pipeline, plan_.sink_name, *unseen));
+    sink_summary_->deleted += count;
+    summary_.deleted += count;
+    committed_.stages.back().deleted += count;
+    committed_.deleted += count;
+    log_->info("mirror sync: deleted {} record(s) that left the sources", count);
+    return Status::ok();
   }
 
   Status run_sources() {
@@ -280,7 +321,8 @@ class Runner {
     state::CursorKey key{plan_.pipeline, source.name, stream_name};
     auto cursor = store_.load_cursor(key);
     if (!cursor) return cursor.status();
-    std::string start = cursor->value_or("");
+    // Mirror sync must see every record of every source to know what left them.
+    std::string start = plan_.sink_sync.mirror ? std::string() : cursor->value_or("");
     log_->info("reading source '{}' stream '{}' {}", source.name, stream_name,
                start.empty() ? "from the start" : "after cursor " + start);
     auto opened = source.source->open(stream_name, start);
@@ -426,6 +468,7 @@ class Runner {
   struct SinkOutput {
     std::vector<state::DeadLetter> letters;
     std::vector<state::LedgerEntry> ledger;
+    std::vector<std::string> seen;  // ledger keys met unchanged
     std::vector<state::RecordResult> results;
   };
 
@@ -497,6 +540,7 @@ class Runner {
         auto it = keys[i].empty() ? known.end() : known.find(keys[i]);
         if (it != known.end() && it->second == hashes[i]) {
           tally.unchanged++;
+          out.seen.push_back(keys[i]);
           if (sync.record_results) {
             out.results.push_back({0, keys[i], records[i].position(), "unchanged", "unchanged since the last write"});
           }
@@ -592,6 +636,7 @@ class Runner {
     commit.dead_letters = std::move(output.letters);
     commit.sink = plan_.sink_name;
     commit.ledger = std::move(output.ledger);
+    commit.seen = std::move(output.seen);
     commit.results = std::move(output.results);
     for (auto& dl : commit.dead_letters) {
       dl.pipeline = plan_.pipeline;
@@ -633,7 +678,8 @@ class Runner {
       summary_.batches_committed++;
       first = false;
     }
-    if (first && (!pending_.letters.empty() || !pending_.ledger.empty() || !pending_.results.empty())) {
+    if (first && (!pending_.letters.empty() || !pending_.ledger.empty() || !pending_.seen.empty() ||
+                  !pending_.results.empty())) {
       state::BatchCommit commit = batch_commit({plan_.pipeline, plan_.sources.empty() ? "" : plan_.sources.front().name, ""},
                                                std::nullopt, std::move(pending_));
       CONFLUX_RETURN_IF_ERROR(store_.commit_batch(summary_.run_id, commit));
@@ -921,12 +967,13 @@ nlohmann::json RunSummary::to_json() const {
   for (const auto& s : stages) {
     stages_json.push_back({{"name", s.name}, {"role", s.role}, {"kind", s.kind}, {"in", s.in}, {"out", s.out},
                            {"created", s.created}, {"updated", s.updated}, {"unchanged", s.unchanged},
-                           {"dropped", s.dropped}, {"dead_lettered", s.dead_lettered}, {"drop_rules", s.drop_rules}});
+                           {"dropped", s.dropped}, {"dead_lettered", s.dead_lettered}, {"deleted", s.deleted},
+                           {"drop_rules", s.drop_rules}});
   }
   return {{"pipeline", pipeline}, {"run_id", run_id}, {"status", status}, {"error", error},
           {"stop_reason", stop_reason}, {"dry_run", dry_run},
           {"seconds", seconds}, {"in", in}, {"written", written}, {"unchanged", unchanged}, {"dropped", dropped},
-          {"dead_lettered", dead_lettered}, {"balanced", balanced()}, {"stages", stages_json}};
+          {"dead_lettered", dead_lettered}, {"deleted", deleted}, {"balanced", balanced()}, {"stages", stages_json}};
 }
 
 std::string RunSummary::to_text() const {
@@ -956,6 +1003,7 @@ std::string RunSummary::to_text() const {
                 static_cast<unsigned long long>(unchanged), static_cast<unsigned long long>(dropped),
                 static_cast<unsigned long long>(dead_lettered), balanced() ? "balanced" : "NOT BALANCED");
   out << line;
+  if (deleted > 0) out << "  mirror sync deleted " << deleted << " record(s) from the target that left the sources\n";
   if (stop_reason == "quota") {
     out << "  stopped: " << error << "\n  the committed batches are kept; the next run resumes from them once the quota resets\n";
   } else if (!error.empty()) {

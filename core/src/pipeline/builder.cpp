@@ -283,6 +283,7 @@ class Builder {
     plan.sink_sync.key = sink.sync_key;
     plan.sink_sync.skip_unchanged = sink.skip_unchanged;
     plan.sink_sync.record_results = sink.record_results;
+    plan.sink_sync.mirror = sink.mirror;
     if (!sink.type.empty()) {
       plan.sink_kind = sink.type;
       auto crm_config = local_crm_config(sink.config, sink.pointer + "/config");
@@ -299,6 +300,10 @@ class Builder {
       if (auto plugin = load_plugin(sink.plugin, CONFLUX_KIND_SINK, "sink", sink.pointer)) {
         if (auto instance = instantiate(plugin, sink.config, sink.pointer, sink.name)) plan.sink = instance->as_sink();
       }
+    }
+    if (sink.mirror && plan.sink && !plan.sink->can_delete()) {
+      report(sink.pointer + "/sync/mirror", "sink '" + sink.name + "' cannot delete records, so it cannot mirror; " +
+                                                "mirror sync needs a sink that deletes (local_crm)");
     }
     if (diagnostics_.size() != before) {
       return failed_precondition(std::to_string(diagnostics_.size() - before) + " problem(s) in '" + config_.path + "'");

@@ -74,6 +74,9 @@ CREATE TABLE record_results (
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 )sql"},
+      {3, R"sql(
+ALTER TABLE sink_ledger ADD COLUMN seen_run INTEGER;
+)sql"},
   };
   return kMigrations;
 }
@@ -301,6 +304,41 @@ class SqliteStateStore final : public StateStore {
     return found;
   }
 
+  Result<std::vector<std::string>> ledger_unseen(const std::string& pipeline, const std::string& sink,
+                                                 int64_t run_id) override {
+    Result<CachedStatement> st = db_.prepare_cached(
+        "SELECT key FROM sink_ledger WHERE pipeline = ?1 AND sink = ?2 AND coalesce(seen_run, 0) <> ?3 ORDER BY key");
+    if (!st) return st.status();
+    CONFLUX_RETURN_IF_ERROR((*st)->bind_text(1, pipeline));
+    CONFLUX_RETURN_IF_ERROR((*st)->bind_text(2, sink));
+    CONFLUX_RETURN_IF_ERROR((*st)->bind_int64(3, run_id));
+    std::vector<std::string> keys;
+    for (;;) {
+      Result<bool> row = (*st)->step();
+      if (!row) return row.status();
+      if (!*row) break;
+      keys.push_back((*st)->column_text(0));
+    }
+    return keys;
+  }
+
+  Status ledger_remove(const std::string& pipeline, const std::string& sink,
+                       const std::vector<std::string>& keys) override {
+    Result<Transaction> tx = Transaction::begin(db_);
+    if (!tx) return tx.status();
+    Result<CachedStatement> st =
+        db_.prepare_cached("DELETE FROM sink_ledger WHERE pipeline = ?1 AND sink = ?2 AND key = ?3");
+    if (!st) return st.status();
+    for (const std::string& key : keys) {
+      (*st)->reset();
+      CONFLUX_RETURN_IF_ERROR((*st)->bind_text(1, pipeline));
+      CONFLUX_RETURN_IF_ERROR((*st)->bind_text(2, sink));
+      CONFLUX_RETURN_IF_ERROR((*st)->bind_text(3, key));
+      CONFLUX_RETURN_IF_ERROR((*st)->run());
+    }
+    return tx->commit();
+  }
+
   Result<std::vector<RecordResult>> list_results(int64_t run_id, const std::optional<std::string>& outcome,
                                                  size_t limit, size_t offset) override {
     Result<CachedStatement> st = db_.prepare_cached(
@@ -367,9 +405,9 @@ class SqliteStateStore final : public StateStore {
     }
     if (!commit.ledger.empty()) {
       Result<CachedStatement> st = db_.prepare_cached(
-          "INSERT INTO sink_ledger (pipeline, sink, key, hash, run_id, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, " + kNow +
-          ") ON CONFLICT (pipeline, sink, key) DO UPDATE SET hash = excluded.hash, run_id = excluded.run_id, "
-          "updated_at = excluded.updated_at");
+          "INSERT INTO sink_ledger (pipeline, sink, key, hash, run_id, updated_at, seen_run) VALUES (?1, ?2, ?3, ?4, ?5, " +
+          kNow + ", ?5) ON CONFLICT (pipeline, sink, key) DO UPDATE SET hash = excluded.hash, run_id = excluded.run_id, "
+          "updated_at = excluded.updated_at, seen_run = excluded.seen_run");
       if (!st) return st.status();
       for (const LedgerEntry& entry : commit.ledger) {
         (*st)->reset();
@@ -378,6 +416,19 @@ class SqliteStateStore final : public StateStore {
         CONFLUX_RETURN_IF_ERROR((*st)->bind_text(3, entry.key));
         CONFLUX_RETURN_IF_ERROR((*st)->bind_text(4, entry.hash));
         CONFLUX_RETURN_IF_ERROR(run_id == 0 ? (*st)->bind_null(5) : (*st)->bind_int64(5, run_id));
+        CONFLUX_RETURN_IF_ERROR((*st)->run());
+      }
+    }
+    if (!commit.seen.empty() && run_id != 0) {
+      Result<CachedStatement> st = db_.prepare_cached(
+          "UPDATE sink_ledger SET seen_run = ?4 WHERE pipeline = ?1 AND sink = ?2 AND key = ?3");
+      if (!st) return st.status();
+      for (const std::string& key : commit.seen) {
+        (*st)->reset();
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(1, commit.key.pipeline));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(2, commit.sink));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_text(3, key));
+        CONFLUX_RETURN_IF_ERROR((*st)->bind_int64(4, run_id));
         CONFLUX_RETURN_IF_ERROR((*st)->run());
       }
     }

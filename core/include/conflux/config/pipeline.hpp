@@ -48,6 +48,7 @@ struct SinkConfig {
   std::vector<std::string> sync_key;  // sync.key; empty: no ledger and no per-record results
   bool skip_unchanged = true;         // sync.skip_unchanged
   bool record_results = true;         // sync.results
+  bool mirror = false;                // sync.mirror
   std::string pointer;
 };
 

@@ -114,6 +114,9 @@ class LocalCrm final : public engine::Sink {
                std::vector<engine::WriteResult>& results) override;
   // Nothing to do: every write() commits with synchronous=FULL.
   Status flush() override;
+  bool can_delete() const override { return true; }
+  Status remove(const std::vector<std::string>& key_fields, const std::vector<std::vector<std::string>>& keys,
+                std::vector<bool>& deleted) override;
   // Proves the file can be written now (takes and releases the write lock).
   Status check() override;
 

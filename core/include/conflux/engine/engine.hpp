@@ -46,6 +46,7 @@ struct SinkSync {
   std::vector<std::string> key;  // fields identifying a record in the target; empty: no ledger, no results
   bool skip_unchanged = true;    // the sink ledger: records whose content hash is unchanged are not sent again
   bool record_results = true;    // each record's outcome goes into the run history
+  bool mirror = false;           // read everything each run; delete from the target what the sources no longer have
 };
 
 struct Plan {
@@ -72,6 +73,7 @@ struct StageSummary {
   uint64_t unchanged = 0;
   uint64_t dropped = 0;
   uint64_t dead_lettered = 0;
+  uint64_t deleted = 0;  // sink only: records deleted from the target by mirror sync (not part of the balance)
   std::map<std::string, uint64_t> drop_rules;  // rule -> count
 };
 
@@ -90,6 +92,7 @@ struct RunSummary {
   uint64_t unchanged = 0;
   uint64_t dropped = 0;
   uint64_t dead_lettered = 0;
+  uint64_t deleted = 0;  // records deleted from the target by mirror sync (not part of the balance)
   uint64_t batches_committed = 0;
   std::vector<StageSummary> stages;
 

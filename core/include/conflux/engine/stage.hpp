@@ -108,6 +108,15 @@ class Sink {
   // Makes everything written so far durable; called before the engine commits cursors.
   virtual Status flush() { return Status::ok(); }
   virtual Status check() { return Status::ok(); }
+
+  // Mirror sync (sink.sync.mirror): deletes the target's records whose key fields `key_fields` hold the values of
+  // each entry of `keys` (one record's values per entry). `deleted[i]` says whether keys[i] was found and deleted.
+  // Sinks that cannot delete keep the default, and a pipeline asking them to mirror is a configuration error.
+  virtual bool can_delete() const { return false; }
+  virtual Status remove(const std::vector<std::string>& /*key_fields*/,
+                        const std::vector<std::vector<std::string>>& /*keys*/, std::vector<bool>& /*deleted*/) {
+    return failed_precondition("this sink cannot delete records");
+  }
 };
 
 }  // namespace conflux::engine

@@ -87,7 +87,8 @@ struct BatchCommit {
   std::optional<std::string> cursor;  // nullopt: the cursor does not move (e.g. a stage holds records back)
   std::vector<DeadLetter> dead_letters;
   std::string sink;                   // the sink's name: scopes `ledger`
-  std::vector<LedgerEntry> ledger;    // upserted
+  std::vector<LedgerEntry> ledger;    // upserted, and marked seen by this run
+  std::vector<std::string> seen;      // ledger keys this run met unchanged: marked seen by this run
   std::vector<RecordResult> results;  // appended to the run's history
 };
 
@@ -117,6 +118,11 @@ class StateStore {
   // The ledger hashes stored for `keys` of `pipeline`'s sink `sink`; keys never accepted are absent.
   virtual Result<std::map<std::string, std::string>> ledger_lookup(const std::string& pipeline, const std::string& sink,
                                                                    const std::vector<std::string>& keys) = 0;
+  // Mirror sync: the ledger keys of the sink that run `run_id` did not see, and removing keys from the ledger.
+  virtual Result<std::vector<std::string>> ledger_unseen(const std::string& pipeline, const std::string& sink,
+                                                         int64_t run_id) = 0;
+  virtual Status ledger_remove(const std::string& pipeline, const std::string& sink,
+                               const std::vector<std::string>& keys) = 0;
   // Per-record results of a run, in the order they were committed; `outcome` filters when given.
   virtual Result<std::vector<RecordResult>> list_results(int64_t run_id, const std::optional<std::string>& outcome,
                                                          size_t limit, size_t offset) = 0;
