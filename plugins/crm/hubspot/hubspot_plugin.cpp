@@ -99,7 +99,13 @@ std::string hubspot_says(const std::string& body) {
 // fix; QUOTA stops the run with committed batches kept; RETRY/TIMEOUT let the host retry the call.
 [[noreturn]] void fail(const sdk::HttpResult& r, const std::string& what) {
   std::string says = hubspot_says(r.body);
-  std::string message = "hubspot: " + what + " failed: " + r.error + (says.empty() ? "" : "; HubSpot says: " + says);
+  std::string message = "hubspot: " + what + " failed: " + r.error;
+  // The host's error may quote the body already; add HubSpot's message only when it does not.
+  Json body = Json::parse(r.body, nullptr, false);
+  if (!says.empty() && !(body.is_object() && body.contains("message") && body["message"].is_string() &&
+                         r.error.find(body["message"].get<std::string>()) != std::string::npos)) {
+    message += "; HubSpot says: " + says;
+  }
   if (r.code == CONFLUX_ERR_CONFIG && (r.status == 401 || r.status == 403)) {
     message += "; check access_token (a private-app or OAuth token with the CRM scopes for this object)";
   }
