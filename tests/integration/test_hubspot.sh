@@ -253,6 +253,17 @@ grep -q '"age": "41"' <<<"$OUT" || fail "numbers must be sent as strings: $OUT"
 grep -q '"vip": "true"' <<<"$OUT" || fail "booleans must be sent as strings: $OUT"
 pass
 
+# A 400 refusing a whole request is split until the records stand alone: a fake that takes 2 inputs per request
+# refuses the sink's request of 3; the halves go through, with the same outcomes as above.
+start_fake SMALL "{\"auth\": {\"type\": \"bearer\", \"token\": \"$TOKEN\"}, \"hubspot\": {\"max_batch\": 2}}"
+sed -e 's/few.db/small.db/' few.yaml >small.yaml
+HUBSPOT_BASE_URL=$SMALL_BASE run_conflux run small.yaml --json
+expect_code 0
+expect_eq "$(summary_field written)" "2" "records written after splitting a refused request"
+expect_eq "$(summary_field dead_lettered)" "2" "records dead-lettered after splitting"
+expect_eq "$(fake_stat "$SMALL_BASE" 's["by_status"].get("400", 0)')" "1" "whole-request refusals"
+expect_eq "$(fake_stat "$SMALL_BASE" 's["by_status"].get("207", 0) + s["by_status"].get("200", 0)')" "2" "split requests"
+
 # 8. The daily quota: after 3 requests the fake answers 429 DAILY. The run stops with the host's quota error
 # (exit 1), not retried, and the batches read before it stay committed.
 start_fake QUOTA "{\"auth\": {\"type\": \"bearer\", \"token\": \"$TOKEN\"}, \"hubspot\": {\"daily_limit\": 3},
