@@ -1,9 +1,11 @@
-// conflux-fake-server: serves the generic dialect over a JSON data file, for shell integration tests.
+// conflux-fake-server: serves a dialect (generic, or hubspot) over a JSON data file, for shell integration tests.
 //
-//   conflux-fake-server --data FILE [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
+// hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
+// HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"daily_limit":0,"max_batch":100}).
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
@@ -14,21 +16,25 @@
 
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
+#include "fake_server/hubspot_api.hpp"
 
 int main(int argc, char** argv) {
   std::string data_path;
   int port = 0;
   bool gzip = false;
+  std::string dialect = "generic";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--data" && i + 1 < argc) {
       data_path = argv[++i];
     } else if (arg == "--port" && i + 1 < argc) {
       port = std::stoi(argv[++i]);
+    } else if (arg == "--dialect" && i + 1 < argc) {
+      dialect = argv[++i];
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--port N] [--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]\n";
       return 2;
     }
   }
@@ -48,15 +54,25 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (data.contains("auth")) server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
+    if (dialect != "generic" && dialect != "hubspot") throw std::runtime_error("unknown dialect '" + dialect + "'");
+    // The hubspot dialect checks its token itself, to answer with HubSpot's error body.
+    if (data.contains("auth") && dialect == "generic") {
+      server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
+    }
     if (data.contains("collections")) server.store().load(data["collections"]);
     for (const auto& f : data.value("faults", nlohmann::json::array())) {
       server.add_fault(conflux::test::fake::Fault::from_json(f));
     }
-    conflux::test::fake::GenericApiOptions api;
-    api.default_page_size = data.value("page_size", api.default_page_size);
-    api.max_page_size = data.value("max_page_size", api.max_page_size);
-    conflux::test::fake::install_generic_api(server, api);
+    if (dialect == "hubspot") {
+      std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
+      conflux::test::fake::install_hubspot_api(
+          server, conflux::test::fake::HubSpotApiOptions::from_json(data.value("hubspot", nlohmann::json()), token));
+    } else {
+      conflux::test::fake::GenericApiOptions api;
+      api.default_page_size = data.value("page_size", api.default_page_size);
+      api.max_page_size = data.value("max_page_size", api.max_page_size);
+      conflux::test::fake::install_generic_api(server, api);
+    }
     server.start(static_cast<uint16_t>(port));
     std::cout << server.port() << std::endl;
     int received = 0;
