@@ -265,12 +265,13 @@ expect_eq "$(fake_stat "$SMALL_BASE" 's["by_status"].get("400", 0)')" "1" "whole
 expect_eq "$(fake_stat "$SMALL_BASE" 's["by_status"].get("207", 0) + s["by_status"].get("200", 0)')" "2" "split requests"
 
 # 8. The daily quota: after 3 requests the fake answers 429 DAILY. The run stops with the host's quota error
-# (exit 1), not retried, and the batches read before it stay committed.
+# (exit 75, status cancelled with stop_reason quota), not retried, and the batches read before it stay committed.
 start_fake QUOTA "{\"auth\": {\"type\": \"bearer\", \"token\": \"$TOKEN\"}, \"hubspot\": {\"daily_limit\": 3},
   \"collections\": {\"contacts\": $(python3 -c 'import json; print(json.dumps([{"id": str(i), "properties": {"email": "q%d@x.io" % i}, "updated_at": 1700000000000 + i} for i in range(1, 41)]))')}}"
 sed -e 's/read_back/read_quota/' -e 's/read.jsonl/quota.jsonl/' -e 's/read.db/quota.db/' read.yaml >quota.yaml
 HUBSPOT_BASE_URL=$QUOTA_BASE run_conflux run quota.yaml --json
-expect_code 1
+expect_code 75
+expect_eq "$(summary_field stop_reason)" "quota" "stop reason of the quota run"
 expect_err "platform quota used up"
 expect_err "DAILY"
 # Three searches of 7: the first emits 7, each later one re-reads the cursor's own record (filter GTE its time)
