@@ -14,6 +14,28 @@ size_t field_index(const ModelConfig& config, const std::string& name) {
   return config.fields.size();  // parse_model_config guarantees blocking fields are compared fields
 }
 
+// American Soundex (first letter + three digits) of the letters of `text`.
+std::string soundex(std::string_view text) {
+  static constexpr char kCodes[27] = "01230120022455012623010202";  // a..z
+  std::string out;
+  char last = 0;
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c < 'a' || c > 'z') continue;
+    const char code = kCodes[c - 'a'];
+    if (out.empty()) {
+      out += static_cast<char>(c - 'a' + 'A');
+      last = code;
+      continue;
+    }
+    if (code != '0' && code != last) out += code;
+    if (c != 'h' && c != 'w') last = code;  // h and w do not separate equal codes; vowels do
+    if (out.size() == 4) break;
+  }
+  if (!out.empty()) out.resize(4, '0');
+  return out;
+}
+
 }  // namespace
 
 std::string blocking_key_value(const Prepared& records, const BlockingKey& key, uint32_t record) {
@@ -36,6 +58,14 @@ std::string blocking_key_value(const Prepared& records, const BlockingKey& key, 
         continue;
       }
       case KeyTransform::kYear: value = value.substr(0, 4); break;
+      case KeyTransform::kSoundex: {
+        const bool is_name = records.config().fields[f].comparator == Comparator::kName;
+        const std::string code = soundex(is_name ? records.key(c) : value);
+        if (code.empty()) return {};
+        out += code;
+        out += '\x1f';
+        continue;
+      }
     }
     if (value.empty()) return {};
     out += value;

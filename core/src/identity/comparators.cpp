@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 namespace conflux::identity {
 
-double jaro_winkler(std::string_view a, std::string_view b) {
+double jaro_winkler(std::string_view a, std::string_view b, double floor) {
   if (a.size() > 64) a = a.substr(0, 64);
   if (b.size() > 64) b = b.substr(0, 64);
   if (a.empty() || b.empty()) return a.empty() && b.empty() ? 1.0 : 0.0;
@@ -14,22 +13,40 @@ double jaro_winkler(std::string_view a, std::string_view b) {
   const int la = static_cast<int>(a.size());
   const int lb = static_cast<int>(b.size());
   const int window = std::max(0, std::max(la, lb) / 2 - 1);
-  // Bit sets of matched positions: no allocation, and the transposition count walks them in order.
+  // Positions of each byte in b as bit sets: the first free match of a[i] in its window is then one AND and one
+  // count of trailing zeros instead of a scan. The table is thread-local and only the bytes of b are cleared after.
+  thread_local uint64_t positions[256] = {};
+  for (int j = 0; j < lb; ++j) positions[static_cast<unsigned char>(b[static_cast<size_t>(j)])] |= uint64_t{1} << j;
+  // With a floor, stop as soon as even matching every remaining byte of a could not reach it. Jaro is at most
+  // (m/la + m/lb + 1) / 3, and Winkler's bonus adds at most 0.4 of the rest when the first bytes agree.
+  const double jaro_floor = a[0] == b[0] ? (floor - 0.4) / 0.6 : floor;
+  int needed = 0;
+  if (jaro_floor > 0) {
+    // smallest m with (m/la + m/lb + 1) / 3 >= jaro_floor
+    const double per_match = 1.0 / la + 1.0 / lb;
+    needed = static_cast<int>((3 * jaro_floor - 1) / per_match - 1e-9) + (3 * jaro_floor - 1 > 0 ? 1 : 0);
+    needed = std::max(0, needed);
+  }
   uint64_t matched_a = 0;
   uint64_t matched_b = 0;
   int matches = 0;
   for (int i = 0; i < la; ++i) {
+    if (matches + (la - i) < needed) {
+      for (int j = 0; j < lb; ++j) positions[static_cast<unsigned char>(b[static_cast<size_t>(j)])] = 0;
+      return 0.0;
+    }
     const int lo = std::max(0, i - window);
     const int hi = std::min(lb - 1, i + window);
-    for (int j = lo; j <= hi; ++j) {
-      if ((matched_b >> j) & 1U) continue;
-      if (a[static_cast<size_t>(i)] != b[static_cast<size_t>(j)]) continue;
-      matched_a |= uint64_t{1} << i;
-      matched_b |= uint64_t{1} << j;
-      ++matches;
-      break;
-    }
+    if (lo > hi) continue;
+    const uint64_t upto = hi >= 63 ? ~uint64_t{0} : (uint64_t{1} << (hi + 1)) - 1;
+    const uint64_t in_window = upto & ~((uint64_t{1} << lo) - 1);
+    const uint64_t free = positions[static_cast<unsigned char>(a[static_cast<size_t>(i)])] & in_window & ~matched_b;
+    if (free == 0) continue;
+    matched_a |= uint64_t{1} << i;
+    matched_b |= free & (~free + 1);  // lowest set bit
+    ++matches;
   }
+  for (int j = 0; j < lb; ++j) positions[static_cast<unsigned char>(b[static_cast<size_t>(j)])] = 0;
   if (matches == 0) return 0.0;
   int transpositions = 0;
   uint64_t rest_b = matched_b;
@@ -49,7 +66,8 @@ double jaro_winkler(std::string_view a, std::string_view b) {
 
 namespace {
 
-// Row-based edit distance with a band cut: returns max + 1 as soon as every cell of a row exceeds `max`.
+// Row-based edit distance with a band cut: returns max + 1 as soon as every cell of a row exceeds `max`. The three
+// rows live on the stack, uninitialised beyond what is read, and rotate by pointer: no clearing or copying per call.
 template <bool kTranspositions>
 int bounded_edit_distance(std::string_view a, std::string_view b, int max) {
   if (a.size() > b.size()) std::swap(a, b);
@@ -58,41 +76,68 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max) {
   if (lb - la > max) return max + 1;
   if (la == 0) return lb;
   if (lb > 255) return std::min(max + 1, lb);  // identity fields are short; long text is "different"
-  std::array<int, 257> before{};
-  std::array<int, 257> previous{};
-  std::array<int, 257> current{};
-  for (int j = 0; j <= la; ++j) previous[static_cast<size_t>(j)] = j;
+  int rows[3][257];
+  int* before = rows[0];
+  int* previous = rows[1];
+  int* current = rows[2];
+  for (int j = 0; j <= la; ++j) previous[j] = j;
   for (int i = 1; i <= lb; ++i) {
     current[0] = i;
     int row_min = i;
+    const char bi = b[static_cast<size_t>(i - 1)];
     for (int j = 1; j <= la; ++j) {
-      const size_t uj = static_cast<size_t>(j);
-      const int cost = b[static_cast<size_t>(i - 1)] == a[uj - 1] ? 0 : 1;
-      int value = std::min({previous[uj] + 1, current[uj - 1] + 1, previous[uj - 1] + cost});
+      const char aj = a[static_cast<size_t>(j - 1)];
+      const int cost = bi == aj ? 0 : 1;
+      int value = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
       if constexpr (kTranspositions) {
-        if (i > 1 && j > 1 && b[static_cast<size_t>(i - 1)] == a[uj - 2] && b[static_cast<size_t>(i - 2)] == a[uj - 1]) {
-          value = std::min(value, before[uj - 2] + 1);
+        if (i > 1 && j > 1 && bi == a[static_cast<size_t>(j - 2)] && b[static_cast<size_t>(i - 2)] == aj) {
+          value = std::min(value, before[j - 2] + 1);
         }
       }
-      current[uj] = value;
+      current[j] = value;
       row_min = std::min(row_min, value);
     }
     if (row_min > max) return max + 1;
-    if constexpr (kTranspositions) before = previous;
-    std::swap(previous, current);
+    int* spare = before;
+    before = previous;
+    previous = current;
+    current = spare;
   }
-  return std::min(previous[static_cast<size_t>(la)], max + 1);
+  return std::min(previous[la], max + 1);
+}
+
+// Distance 0, 1 or 2 (meaning "more than 1") in one pass: skip the common prefix and suffix, then what is left must
+// be one substitution, insertion or deletion (or an adjacent swap with transpositions). Most comparisons in a
+// scoring run ask only "at most one edit?".
+template <bool kTranspositions>
+int within_one_edit(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return 2;
+  size_t prefix = 0;
+  while (prefix < a.size() && a[prefix] == b[prefix]) ++prefix;
+  if (prefix == a.size() && a.size() == b.size()) return 0;
+  size_t suffix = 0;
+  while (suffix < a.size() - prefix && a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix]) ++suffix;
+  const size_t rest_a = a.size() - prefix - suffix;
+  const size_t rest_b = b.size() - prefix - suffix;
+  if (rest_a <= 1 && rest_b <= 1) return 1;
+  if constexpr (kTranspositions) {
+    if (rest_a == 2 && rest_b == 2 && a[prefix] == b[prefix + 1] && a[prefix + 1] == b[prefix]) return 1;
+  }
+  return 2;
 }
 
 }  // namespace
 
 int levenshtein(std::string_view a, std::string_view b, int max) {
   if (a == b) return 0;
+  if (max <= 1) return std::min(within_one_edit<false>(a, b), max + 1);
   return bounded_edit_distance<false>(a, b, max);
 }
 
 int damerau_levenshtein(std::string_view a, std::string_view b, int max) {
   if (a == b) return 0;
+  if (max <= 1) return std::min(within_one_edit<true>(a, b), max + 1);
   return bounded_edit_distance<true>(a, b, max);
 }
 

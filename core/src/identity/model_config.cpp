@@ -108,11 +108,11 @@ Result<FieldSpec> parse_field(const Json& j, const std::string& where) {
     auto thresholds = number_list(j["thresholds"], where + ".thresholds");
     if (!thresholds) return thresholds.status();
     spec.thresholds = std::move(thresholds.value());
-    if (spec.comparator == Comparator::kExact || spec.comparator == Comparator::kEmail ||
-        spec.comparator == Comparator::kPhone) {
+    if (spec.comparator == Comparator::kExact || spec.comparator == Comparator::kPhone) {
       if (!spec.thresholds.empty()) return config_error(where + ".thresholds", comparator + " takes no thresholds");
     }
-    const bool descending = spec.comparator == Comparator::kJaroWinkler || spec.comparator == Comparator::kName;
+    const bool descending = spec.comparator == Comparator::kJaroWinkler || spec.comparator == Comparator::kName ||
+                            spec.comparator == Comparator::kEmail;
     for (size_t i = 1; i < spec.thresholds.size(); ++i) {
       if (descending ? spec.thresholds[i] >= spec.thresholds[i - 1] : spec.thresholds[i] <= spec.thresholds[i - 1]) {
         return config_error(where + ".thresholds", descending ? "must be strictly descending similarities"
@@ -163,6 +163,7 @@ Result<BlockingKey> parse_blocking_key(const std::string& text, const std::strin
       const std::string name = rest.substr(0, second);
       if (name == "name") part.transform = KeyTransform::kName;
       else if (name == "year") part.transform = KeyTransform::kYear;
+      else if (name == "soundex") part.transform = KeyTransform::kSoundex;
       else if (name == "value") part.transform = KeyTransform::kValue;
       else if (name == "first" || name == "last") {
         part.transform = name == "first" ? KeyTransform::kFirst : KeyTransform::kLast;
@@ -174,7 +175,7 @@ Result<BlockingKey> parse_blocking_key(const std::string& text, const std::strin
         if (part.length == 0) return config_error(where, "'" + part_text + "': length must be at least 1");
       } else {
         return config_error(where, "'" + part_text + "': unknown key transform '" + name +
-                                       "' (value, first:N, last:N, name, year)");
+                                       "' (value, first:N, last:N, name, year, soundex)");
       }
     }
     key.parts.push_back(std::move(part));
@@ -255,7 +256,8 @@ std::string FieldSpec::level_label(size_t level) const {
   const double t = thresholds[level - 2 - special];
   switch (comparator) {
     case Comparator::kJaroWinkler:
-    case Comparator::kName: return "jaro_winkler >= " + format_number(t);
+    case Comparator::kName:
+    case Comparator::kEmail: return "jaro_winkler >= " + format_number(t);
     case Comparator::kLevenshtein: return "levenshtein <= " + format_number(t);
     case Comparator::kDamerau: return "damerau <= " + format_number(t);
     case Comparator::kDate: return "within " + format_number(t) + " days";
@@ -279,7 +281,7 @@ std::vector<std::string> ModelConfig::referenced_fields() const {
 }
 
 Result<ModelConfig> parse_model_config(const Json& j) {
-  CONFLUX_RETURN_IF_ERROR(check_keys(j, "config", {"match_probability", "prior", "em", "max_block_size", "seed",
+  CONFLUX_RETURN_IF_ERROR(check_keys(j, "config", {"match_probability", "clustering", "prior", "em", "max_block_size", "seed",
                                                    "schema", "fields", "blocking", "identifiers", "survivorship"}));
   ModelConfig config;
   if (j.contains("match_probability")) {
@@ -288,6 +290,12 @@ Result<ModelConfig> parse_model_config(const Json& j) {
     if (!(config.match_probability > 0 && config.match_probability < 1)) {
       return config_error("match_probability", "must lie strictly between 0 and 1");
     }
+  }
+  if (j.contains("clustering")) {
+    const std::string clustering = j["clustering"].is_string() ? j["clustering"].get<std::string>() : "";
+    if (clustering == "transitive") config.clustering = Clustering::kTransitive;
+    else if (clustering == "average") config.clustering = Clustering::kAverage;
+    else return config_error("clustering", "must be 'average' or 'transitive'");
   }
   if (j.contains("prior")) {
     if (!j["prior"].is_number() || !(j["prior"].get<double>() > 0 && j["prior"].get<double>() < 1)) {

@@ -212,7 +212,7 @@ uint8_t Prepared::level(size_t field, uint32_t a, uint32_t b) const {
   switch (spec.comparator) {
     case Comparator::kExact: return 2;
     case Comparator::kJaroWinkler: {
-      const double s = jaro_winkler(tx, ty);
+      const double s = jaro_winkler(tx, ty, n == 0 ? 1.0 : t[n - 1]);
       for (uint8_t i = 0; i < n; ++i) {
         if (s >= t[i]) return static_cast<uint8_t>(2 + i);
       }
@@ -229,7 +229,7 @@ uint8_t Prepared::level(size_t field, uint32_t a, uint32_t b) const {
     }
     case Comparator::kName: {
       if (x.canonical == y.canonical || key(x) == key(y)) return 2;
-      const double s = jaro_winkler(key(x), key(y));
+      const double s = jaro_winkler(key(x), key(y), n == 0 ? 1.0 : t[n - 1]);
       for (uint8_t i = 0; i < n; ++i) {
         if (s >= t[i]) return static_cast<uint8_t>(3 + i);
       }
@@ -256,7 +256,11 @@ uint8_t Prepared::level(size_t field, uint32_t a, uint32_t b) const {
     }
     case Comparator::kEmail: {
       if (key(x) == key(y) || damerau_levenshtein(tx, ty, 1) <= 1) return 2;
-      return 3;
+      const double s = n == 0 ? 0.0 : jaro_winkler(tx, ty, t[n - 1]);
+      for (uint8_t i = 0; i < n; ++i) {
+        if (s >= t[i]) return static_cast<uint8_t>(3 + i);
+      }
+      return static_cast<uint8_t>(3 + n);
     }
     case Comparator::kPhone: return damerau_levenshtein(tx, ty, 1) <= 1 ? 2 : 3;
   }

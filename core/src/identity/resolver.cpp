@@ -89,10 +89,55 @@ Resolution resolve(const Prepared& records, const ResolveOptions& options) {
     if (r < options.pins.size()) clusters.add_pin(r, options.pins[r].first, options.pins[r].second);
     if (!records.has_evidence(r)) ++out.records_without_evidence;
   }
+  // Members per cluster root, for the average-linkage check.
+  const bool average = config.clustering == Clustering::kAverage;
+  std::vector<std::vector<uint32_t>> members;
+  if (average) {
+    members.resize(n);
+    for (uint32_t r = 0; r < n; ++r) members[r].push_back(r);
+  }
+  const double min_probability = config.match_probability;
+  // Mean match probability over the pairs across two clusters (at most kMaxCrossPairs of them, taken in order).
+  auto mean_probability = [&](uint32_t root_a, uint32_t root_b) {
+    constexpr size_t kMaxCrossPairs = 4096;
+    double sum = 0;
+    size_t count = 0;
+    for (uint32_t x : members[root_a]) {
+      for (uint32_t y : members[root_b]) {
+        sum += odds_to_probability(match_log2_odds(records, out.model, x, y));
+        if (++count == kMaxCrossPairs) return sum / static_cast<double>(count);
+      }
+    }
+    return count == 0 ? 1.0 : sum / static_cast<double>(count);
+  };
   auto offer = [&](const Link& link) {
     std::string reason;
+    uint32_t root_a = 0;
+    uint32_t root_b = 0;
+    if (average) {
+      root_a = clusters.find(link.a);
+      root_b = clusters.find(link.b);
+      if (root_a == root_b) return;
+      if (link.kind == LinkKind::kScore && members[root_a].size() * members[root_b].size() > 1 &&
+          mean_probability(root_a, root_b) < min_probability) {
+        ++out.refused_merges;
+        if (out.refusals.size() < 1000) {
+          out.refusals.push_back({link, "the mean match probability between the two profiles is below the threshold"});
+        }
+        return;
+      }
+    }
     switch (clusters.join(link.a, link.b, &reason)) {
-      case ConstrainedUnionFind::Join::kJoined: out.links.push_back(link); break;
+      case ConstrainedUnionFind::Join::kJoined:
+        out.links.push_back(link);
+        if (average) {
+          const uint32_t root = clusters.find(link.a);
+          const uint32_t other = root == root_a ? root_b : root_a;
+          members[root].insert(members[root].end(), members[other].begin(), members[other].end());
+          members[other].clear();
+          members[other].shrink_to_fit();
+        }
+        break;
       case ConstrainedUnionFind::Join::kAlreadyTogether: break;
       case ConstrainedUnionFind::Join::kRefused:
         ++out.refused_merges;

@@ -13,8 +13,10 @@
 namespace conflux::identity {
 
 // Jaro-Winkler similarity in [0, 1] (1: equal). Winkler's prefix bonus uses up to 4 common leading bytes with
-// scale 0.1. Strings longer than 64 bytes are compared on their first 64 bytes.
-double jaro_winkler(std::string_view a, std::string_view b);
+// scale 0.1. Strings longer than 64 bytes are compared on their first 64 bytes. With `floor` > 0 the result is
+// exact when it is at least `floor`, and may be returned as 0 when it is below: the loop stops once the floor is
+// out of reach, which is most of the work saved on dissimilar pairs.
+double jaro_winkler(std::string_view a, std::string_view b, double floor = 0);
 
 // Levenshtein distance when it is at most `max`, otherwise max + 1 (the bound lets the loop stop early).
 int levenshtein(std::string_view a, std::string_view b, int max);

@@ -27,7 +27,8 @@ const char* comparator_name(Comparator comparator);
 //   date           1 equal, 2 day and month swapped or one digit typed wrong, then one level per tolerance in
 //                  days, else
 //   number         1 equal, then one level per absolute tolerance, else
-//   email          1 equal, 2 same mailbox at another domain or one edit apart, else
+//   email          1 equal, 2 same mailbox at another domain or one edit apart, then Jaro-Winkler floors on the
+//                  whole address, else
 //   phone          1 equal as E.164, 2 one digit typed wrong or two swapped, else
 struct FieldSpec {
   std::string name;
@@ -48,7 +49,8 @@ struct FieldSpec {
 // How one blocking-key part is derived from a field's value:
 //   value     the normalised value        first:N / last:N  its first / last N characters
 //   name      the canonical name key      year              the year of a date
-enum class KeyTransform { kValue, kFirst, kLast, kName, kYear };
+//   soundex   American Soundex of the (name key of the) value: "alan" and "allen" share A450
+enum class KeyTransform { kValue, kFirst, kLast, kName, kYear, kSoundex };
 struct KeyPart {
   std::string field;
   KeyTransform transform = KeyTransform::kValue;
@@ -79,6 +81,11 @@ struct SurvivorshipSpec {
   std::vector<std::string> sources;  // kSourcePriority: best first; unlisted sources rank after them
 };
 
+// How scored links become profiles. transitive: every link joins (single linkage). average: a scored link joins two
+// profiles only when the mean match probability over all pairs of their records reaches the threshold, so one
+// strong link through a sparse record does not chain two people together. Identifier links always join.
+enum class Clustering { kTransitive, kAverage };
+
 struct ModelConfig {
   std::vector<FieldSpec> fields;
   std::vector<BlockingKey> blocking;
@@ -88,6 +95,7 @@ struct ModelConfig {
   std::vector<std::string> source_priority;  // for kSourcePriority fields without their own list
   // A pair links when its posterior match probability reaches this. Fixed in config before looking at labels.
   double match_probability = 0.5;
+  Clustering clustering = Clustering::kAverage;
   // Prior probability that a candidate pair matches; < 0: estimated by EM.
   double prior = -1;
   int em_max_iterations = 200;
