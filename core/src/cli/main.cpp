@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   add_state_commands(app);
   add_catalog_commands(app);
   add_identity_commands(app);
+  add_profiles_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
