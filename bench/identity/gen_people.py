@@ -10,7 +10,8 @@ Standard library only; deterministic for a given --seed. Each person gets 1-6 re
   * e-mails with random case, stray blanks and typos ("P.Ivanov@Mail.ru ", "p.ivnaov@mail.ru");
   * missing fields (each channel lacks some), a CRM id only on CRM records (one per person);
   * households: about 6% of people share a home phone with another person of the same surname and city;
-  * a few records carry an office role address (info@, office@) shared by unrelated people.
+  * a few records carry an office role address (info@, office@) shared by unrelated people;
+  * personal addresses are unique per person (as providers enforce), like real mailboxes.
 
 Columns: record_id,source,source_id,updated_at,first_name,last_name,email,phone,birth_date,city,crm_id,person_id
 person_id is the ground truth; record_id is unique.
@@ -118,6 +119,9 @@ def format_phone(country, national, rng):
     return rng.choice([f"+44 {n[:2]} {n[2:6]} {n[6:]}", f"+44{n}", f"+44 ({n[:2]}) {n[2:6]} {n[6:]}"])
 
 
+USED_EMAILS = set()
+
+
 def make_person(pid, rng):
     russian = rng.random() < 0.6
     female = rng.random() < 0.5
@@ -144,7 +148,12 @@ def make_person(pid, rng):
     local = rng.choice([f"{person['first_lat'][0]}.{person['last_lat']}", f"{person['first_lat']}.{person['last_lat']}",
                         f"{person['first_lat']}{year % 100}", f"{person['last_lat']}{rng.randrange(1, 999)}",
                         f"{person['first_lat']}_{person['last_lat'][:3]}{rng.randrange(10, 99)}"])
-    person["email"] = f"{local.lower()}@{domain}"
+    # A mailbox belongs to one person: providers refuse a taken name, so people add digits until it is free.
+    email = f"{local.lower()}@{domain}"
+    while email in USED_EMAILS:
+        email = f"{local.lower()}{rng.randrange(1, 10000)}@{domain}"
+    USED_EMAILS.add(email)
+    person["email"] = email
     return person
 
 

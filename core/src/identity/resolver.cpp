@@ -99,7 +99,7 @@ Resolution resolve(const Prepared& records, const ResolveOptions& options) {
   const double min_probability = config.match_probability;
   // Mean match probability over the pairs across two clusters (at most kMaxCrossPairs of them, taken in order).
   auto mean_probability = [&](uint32_t root_a, uint32_t root_b) {
-    constexpr size_t kMaxCrossPairs = 4096;
+    constexpr size_t kMaxCrossPairs = 1024;  // bounds the cost of joining two large profiles
     double sum = 0;
     size_t count = 0;
     for (uint32_t x : members[root_a]) {
