@@ -12,7 +12,7 @@ namespace {
 using Json = nlohmann::json;
 
 Status config_error(const std::string& where, const std::string& message) {
-  return failed_precondition("identity: " + where + ": " + message);
+  return failed_precondition("identity: " + (where.empty() ? "" : where + ": ") + message);
 }
 
 struct ComparatorInfo {
@@ -281,7 +281,7 @@ std::vector<std::string> ModelConfig::referenced_fields() const {
 }
 
 Result<ModelConfig> parse_model_config(const Json& j) {
-  CONFLUX_RETURN_IF_ERROR(check_keys(j, "config", {"match_probability", "clustering", "prior", "em", "max_block_size", "seed",
+  CONFLUX_RETURN_IF_ERROR(check_keys(j, "", {"match_probability", "clustering", "prior", "em", "max_block_size", "seed",
                                                    "schema", "fields", "blocking", "identifiers", "survivorship"}));
   ModelConfig config;
   if (j.contains("match_probability")) {
@@ -411,7 +411,7 @@ Result<ModelConfig> parse_model_config(const Json& j) {
   }
   if (j.contains("survivorship")) CONFLUX_RETURN_IF_ERROR(parse_survivorship(j["survivorship"], config));
   if (config.fields.empty() && config.identifiers.empty()) {
-    return config_error("config", "needs compared 'fields', 'identifiers', or both");
+    return config_error("", "needs compared 'fields', 'identifiers', or both");
   }
   for (const auto& key : config.blocking) {
     for (const auto& part : key.parts) {

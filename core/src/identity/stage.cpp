@@ -380,7 +380,8 @@ class IdentityStage final : public engine::Transform {
 Result<std::unique_ptr<engine::Transform>> make_identity_stage(const Json& config, const std::string& schema_dir) {
   auto parsed = parse_stage_config(config, schema_dir);
   if (!parsed) return parsed.status();
-  if (parsed->graph_path.empty()) return failed_precondition("identity: 'graph' (the state database) is not set");
+  // The pipeline builder always sets the pipeline's state database; a stage made on its own uses the default file.
+  if (parsed->graph_path.empty()) parsed->graph_path = ".conflux/state.db";
   if (parsed->graph_name.empty()) parsed->graph_name = "default";
   return std::unique_ptr<engine::Transform>(new IdentityStage(std::move(parsed.value())));
 }
