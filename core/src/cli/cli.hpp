@@ -38,5 +38,7 @@ std::unique_ptr<state::StateStore> open_state_or_report(const std::string& path)
 void add_run_commands(CLI::App& app);      // run, validate, check, discover
 void add_state_commands(CLI::App& app);    // state, dlq
 void add_catalog_commands(CLI::App& app);  // plugins, crm
+void add_identity_commands(CLI::App& app);  // identity eval|bench
+void add_profiles_commands(CLI::App& app);  // profiles show|explain|unmerge
 
 }  // namespace conflux::cli

@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   add_run_commands(app);
   add_state_commands(app);
   add_catalog_commands(app);
+  add_identity_commands(app);
+  add_profiles_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -137,7 +137,13 @@ class Builder {
           if (!violations.empty()) return false;
         }
       }
-      auto made = transforms::make_transform(stage.type, nlohmann::ordered_json::parse(stage.config.dump()));
+      nlohmann::ordered_json stage_config = nlohmann::ordered_json::parse(stage.config.dump());
+      if (stage.type == "identity") {
+        // The identity graph lives in the pipeline's state database, namespaced by the pipeline's name.
+        if (!stage_config.contains("graph")) stage_config["graph"] = config_.state_path;
+        if (!stage_config.contains("graph_name")) stage_config["graph_name"] = config_.name;
+      }
+      auto made = transforms::make_transform(stage.type, stage_config);
       if (!made) {
         report(stage.pointer, "stage '" + stage.name + "': " + made.status().message());
         return false;

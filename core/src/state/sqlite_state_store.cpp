@@ -77,9 +77,79 @@ CREATE TABLE record_results (
       {3, R"sql(
 ALTER TABLE sink_ledger ADD COLUMN seen_run INTEGER;
 )sql"},
+      // The identity graph (docs/identity.md): records -> profile, identifiers -> profile, merges with evidence,
+      // unmerge pins, and the model of the last run, per pipeline.
+      {4, R"sql(
+CREATE TABLE identity_profiles (
+  pipeline    TEXT NOT NULL,
+  profile_id  TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  created_at  TEXT NOT NULL,
+  merged_into TEXT,
+  PRIMARY KEY (pipeline, profile_id)
+) WITHOUT ROWID;
+
+CREATE TABLE identity_records (
+  pipeline    TEXT NOT NULL,
+  record_key  TEXT NOT NULL,
+  profile_id  TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  seen_at     TEXT NOT NULL,
+  record_json TEXT NOT NULL,
+  PRIMARY KEY (pipeline, record_key)
+) WITHOUT ROWID;
+CREATE INDEX identity_records_by_profile ON identity_records (pipeline, profile_id);
+
+CREATE TABLE identity_identifiers (
+  pipeline   TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  PRIMARY KEY (pipeline, kind, value, profile_id)
+) WITHOUT ROWID;
+
+CREATE TABLE identity_merges (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  pipeline      TEXT NOT NULL,
+  surviving     TEXT NOT NULL,
+  absorbed      TEXT NOT NULL,
+  evidence_json TEXT NOT NULL,
+  merged_at     TEXT NOT NULL
+);
+
+CREATE TABLE identity_unmerges (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  pipeline   TEXT NOT NULL,
+  profile_id TEXT NOT NULL,
+  new_profile_id TEXT NOT NULL,
+  record_keys_json TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE identity_pins (
+  pipeline   TEXT NOT NULL,
+  record_key TEXT NOT NULL,
+  unmerge_id INTEGER NOT NULL,
+  part       INTEGER NOT NULL,
+  PRIMARY KEY (pipeline, record_key, unmerge_id)
+) WITHOUT ROWID;
+
+CREATE TABLE identity_models (
+  pipeline   TEXT PRIMARY KEY,
+  model_json TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }
+
+}  // namespace
+
+const std::vector<sqlite::Migration>& state_schema_migrations() { return state_migrations(); }
+int32_t state_application_id() { return kStateApplicationId; }
+
+namespace {
 
 const std::string kNow = sqlite::kSqlUtcNow;
 

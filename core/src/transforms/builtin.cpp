@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 
+#include "conflux/identity/stage.hpp"
 #include "stages.hpp"
 
 namespace conflux::transforms {
@@ -32,6 +33,11 @@ const std::vector<StageType>& stage_types() {
       {"email", internal::make_email, internal::email_schema},
       {"filter", internal::make_filter, internal::filter_schema},
       {"hash_pii", internal::make_hash_pii, internal::hash_pii_schema},
+      {"identity",
+       [](const Json& c) -> internal::TransformResult {
+         return identity::make_identity_stage(nlohmann::json::parse(c.dump()), schema_dir());
+       },
+       identity::identity_stage_schema},
       {"map", [](const Json& c) { return internal::make_map("map", c); }, [] { return internal::map_schema("map"); }},
       {"phone", internal::make_phone, internal::phone_schema},
       {"rename", [](const Json& c) { return internal::make_map("rename", c); },

@@ -74,7 +74,7 @@ std::shared_ptr<const conflux::JsonSchema> schema_for(const std::string& type) {
 
 TEST_CASE("builtin types: list, factory, unknown types", "[transforms][builtin]") {
   const std::vector<std::string>& types = builtin_transform_types();
-  CHECK(types == std::vector<std::string>{"cast", "clean", "copy", "dedupe", "drop", "email", "filter", "hash_pii",
+  CHECK(types == std::vector<std::string>{"cast", "clean", "copy", "dedupe", "drop", "email", "filter", "hash_pii", "identity",
                                           "map", "phone", "rename", "set", "validate"});
   CHECK(std::is_sorted(types.begin(), types.end()));
   auto unknown = make_transform("uppercase", Json::object());

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "conflux/common/status.hpp"
 #include "conflux/state/sqlite.hpp"
@@ -24,5 +25,10 @@ namespace conflux::state {
 // Errors: kFailedPrecondition (cannot create/open/write, or not a Conflux state database), kUnavailable (locked),
 // kDataLoss (corrupt). The returned store owns its connection; use it from one thread at a time.
 Result<std::unique_ptr<StateStore>> open_sqlite_state_store(const std::string& path, const SqliteOptions& options = {});
+
+// The state database's schema, for other stores that keep tables in the same file (the identity graph opens it with
+// sqlite::open_with_schema(path, "state database", options, state_application_id(), state_schema_migrations())).
+const std::vector<sqlite::Migration>& state_schema_migrations();
+int32_t state_application_id();
 
 }  // namespace conflux::state
