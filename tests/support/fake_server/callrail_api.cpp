@@ -59,7 +59,8 @@ void install_callrail_api(FakeServer& server, CallRailApiOptions options) {
     RecordStore::Query query;
     query.limit = std::numeric_limits<size_t>::max();
     std::vector<std::pair<int64_t, StoredRecord>> calls;
-    for (auto& r : store.list(account, query)->records) {
+    auto listed = store.list(account, query);
+    for (auto& r : listed->records) {
       auto t = start_time_ms(r);
       if (!t) continue;  // a call without a start time is not listed
       if (since && *t < *since) continue;

@@ -164,7 +164,8 @@ void install_mailchimp_api(FakeServer& server, MailchimpApiOptions options) {
     query.limit = std::numeric_limits<size_t>::max();
     std::string stored_id = lower(hash);
     std::optional<StoredRecord> existing;
-    for (const auto& r : store.list(list_id, query)->records) {
+    const auto members = store.list(list_id, query);
+    for (const auto& r : members->records) {
       if (mailchimp_subscriber_hash(r.properties.value("email_address", "")) == lower(hash)) {
         stored_id = r.id;
         existing = r;
