@@ -9,7 +9,7 @@
 #include "conflux/rest/rest_source.hpp"
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
-#include "test_support.hpp"
+#include "../test_support.hpp"
 
 namespace conflux::rest {
 namespace {
