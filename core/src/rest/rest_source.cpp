@@ -9,6 +9,7 @@
 #include <cmath>
 #include <thread>
 
+#include "conflux/common/civil_date.hpp"
 #include "conflux/common/json_schema.hpp"
 #include "conflux/common/logging.hpp"
 #include "conflux/http/client.hpp"
@@ -27,16 +28,6 @@ class SinglePage final : public http::Paginator {
  public:
   NextUrl next(const http::Page&) const override { return std::optional<std::string>(); }
 };
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 // RFC 3339 / ISO 8601 instants: YYYY-MM-DD, optionally [T ]HH:MM[:SS[.fraction]] and Z or +HH[:]MM; no offset
 // means UTC. Microseconds since the epoch.
@@ -94,7 +85,7 @@ std::optional<double> parse_instant(std::string_view s) {
     }
     if (i != s.size()) return std::nullopt;
   }
-  const double seconds = static_cast<double>(days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day))) * 86400.0 +
+  const double seconds = static_cast<double>(days_from_civil(year, month, day)) * 86400.0 +
                          hour * 3600.0 + minute * 60.0 + second - offset_minutes * 60.0;
   return seconds * 1e6 + std::round(fraction * 1e6);
 }

@@ -2,6 +2,7 @@
 // generic dialect (paging, resuming from a committed cursor, incremental reads, bad bodies, a wrong credential).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 
 #include "conflux/http/client.hpp"
@@ -369,6 +370,48 @@ TEST_CASE("rest source: a wrong credential is one clear authentication error", "
   CHECK(read.status.message().find("wrong-token") == std::string::npos);
   CHECK(fake.server.count_status(401) == 1);  // not retried
   CHECK(source->check().code() == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("rest source: OAuth2 tokens come from the refresh grant, and a revoked one is refreshed once", "[rest]") {
+  GenericFixture api;
+  test::fake::FakeServer tokens;  // a separate server: the API's bearer check must not guard the token endpoint
+  std::atomic<int> issued{0};
+  tokens.route("POST", "/oauth/token", [&issued](const test::fake::Request& r) {
+    if (r.body.find("grant_type=refresh_token") == std::string::npos ||
+        r.body.find("refresh_token=rt-1") == std::string::npos) {
+      return test::fake::Response::json(400, {{"error", "invalid_grant"}});
+    }
+    return test::fake::Response::json(200, {{"access_token", "access-" + std::to_string(++issued)},
+                                            {"token_type", "bearer"},
+                                            {"expires_in", 3600}});
+  });
+  tokens.start();
+  api.server.set_auth(test::fake::Auth::from_json({{"type", "bearer"}, {"token", "access-1"}}));
+  RestConfig config = api.config();
+  config.auth = AuthConfig{};
+  config.auth.type = AuthType::kOAuth2;
+  config.auth.oauth2 = {tokens.base_url() + "/oauth/token", "client", "secret", "rt-1", ""};
+  http::HttpClient client;
+  http::TokenCache cache(client);
+  SourceOptions options;
+  options.tokens = &cache;
+  auto source = make_rest_source(config, options);
+  auto first = read_all(*source, "", 100);
+  REQUIRE(first.status.is_ok());
+  CHECK(first.emails.size() == 25);
+  CHECK(issued == 1);  // one token for all three pages
+
+  api.server.set_auth(test::fake::Auth::from_json({{"type", "bearer"}, {"token", "access-2"}}));  // access-1 revoked
+  auto second = read_all(*source, "", 100);
+  REQUIRE(second.status.is_ok());
+  CHECK(second.emails.size() == 25);
+  CHECK(issued == 2);
+  CHECK(api.server.count_status(401) == 1);
+
+  config.auth.oauth2.refresh_token = "rt-wrong";
+  auto refused = read_all(*make_rest_source(config, options), "", 100);
+  CHECK(refused.status.code() == StatusCode::kFailedPrecondition);
+  CHECK(refused.status.message().find("OAuth2 access token") != std::string::npos);
 }
 
 TEST_CASE("rest source: a saved cursor of another shape is refused with the fix", "[rest]") {
