@@ -33,6 +33,8 @@ const char* const kConfigSchema = R"json({
     "associations": {"type": "array",
                      "description": "sink: after each batch, associate every written record with the object named by one of its fields (HubSpot's default association).",
                      "items": {"type": "object", "additionalProperties": false, "required": ["to", "field"],
+                               "if": {"properties": {"to": {"enum": ["companies", "deals"]}}},
+                               "then": {"required": ["id_property"]},
                                "properties": {
                                  "to": {"type": "string", "enum": ["contacts", "companies", "deals"],
                                         "description": "The partner object type."},
@@ -87,7 +89,7 @@ Config parse_config(const std::string& text) {
       if (spec.id_property.empty() && spec.to == "contacts") spec.id_property = "email";
       const std::string where = "associations (to " + spec.to + ")";
       if (!known_object(spec.to)) bad_config(where + ": to must be contacts, companies or deals");
-      if (spec.to == j.value("object", c.object)) bad_config(where + ": to must differ from the sink's object");
+      if (spec.to == c.object) bad_config(where + ": to must differ from the sink's object");
       if (spec.field.empty()) bad_config(where + ": field is required");
       if (spec.id_property.empty()) {
         bad_config(where + ": id_property is required (the " + singular(spec.to) +

@@ -1,8 +1,8 @@
 // The "hubspot" connector: a source of HubSpot CRM objects (streams contacts, companies, deals; incremental through
 // CRM search on the last-modified date, optionally with their associations) and a sink that batch-upserts one
-// object type by an id property (sync modes, field rules, associations). All HTTP goes through the host
-// (conflux::sdk::Http): retries of 429/5xx with Retry-After, the process-wide rate limits per (hubspot, account) and
-// (hubspot-search, account), redacted logs.
+// object type by an id property (sync modes, field rules, associations, mirror deletes). All HTTP goes through the
+// host (conflux::sdk::Http): retries of 429/5xx with Retry-After, the process-wide rate limits per (hubspot,
+// account) and (hubspot-search, account), redacted logs.
 //
 //   hubspot_client  config, the HTTP client, error mapping, lookups by id property
 //   hubspot_source  the stream reader
@@ -59,6 +59,7 @@ class HubSpot : public sdk::Plugin {
   }
 
   void write_batch(const sdk::BatchView& batch, sdk::Results& results) override { sink_.write(batch, results); }
+  void delete_batch(const sdk::BatchView& batch, sdk::Results& results) override { sink_.remove(batch, results); }
 
  private:
   Config config_;
@@ -71,5 +72,5 @@ class HubSpot : public sdk::Plugin {
 CONFLUX_PLUGIN(conflux::plugins::hubspot::HubSpot,
                {"hubspot", "1.1.0", CONFLUX_KIND_SOURCE | CONFLUX_KIND_SINK,
                 "HubSpot CRM: reads contacts, companies and deals incrementally (with associations); batch-upserts by "
-                "an id property with sync modes, field rules and associations",
-                conflux::plugins::hubspot::kConfigSchema, R"(["contacts","companies","deals"])"})
+                "an id property with sync modes, field rules, associations and mirror deletes",
+                conflux::plugins::hubspot::kConfigSchema, R"(["contacts","companies","deals"])", /*deletes=*/true})

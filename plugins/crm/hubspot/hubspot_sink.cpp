@@ -276,4 +276,39 @@ void Sink::associate_links(const AssociationSpec& spec, const std::vector<std::p
   }
 }
 
+void Sink::remove(const sdk::BatchView& batch, sdk::Results& results) const {
+  std::vector<std::pair<size_t, std::string>> named;  // record -> key
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto field = batch[i].find(config_.id_property);
+    std::string value = field && !field->is_null() ? field->to_string() : std::string();
+    if (is_blank(value)) {
+      results.rejected(i, "hubspot: a mirror delete needs the record's '" + config_.id_property +
+                              "' (id_property), which HubSpot finds the " + singular(config_.object) +
+                              " by; include it in sink.sync.key");
+      continue;
+    }
+    std::string key = normalise_key(config_.id_property, value);
+    named.emplace_back(i, key);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  const auto held = api_.read_by_key(config_.object, config_.id_property, keys, {});
+  std::vector<std::string> ids;
+  for (const auto& [key, object] : held) ids.push_back(object.id);
+  for (size_t start = 0; start < ids.size(); start += kMaxBatch) {
+    Json inputs = Json::array();
+    for (size_t i = start; i < ids.size() && i < start + kMaxBatch; ++i) inputs.push_back({{"id", ids[i]}});
+    const std::string what = "batch archive of " + std::to_string(inputs.size()) + " " + config_.object;
+    sdk::HttpResult r = api_.post("/crm/v3/objects/" + config_.object + "/batch/archive", Json{{"inputs", inputs}});
+    if (!r.ok()) fail(r, what);
+  }
+  for (const auto& [index, key] : named) {
+    if (held.count(key)) {
+      results.deleted(index);
+    } else {
+      results.unchanged(index);
+    }
+  }
+}
+
 }  // namespace conflux::plugins::hubspot
