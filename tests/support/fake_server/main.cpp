@@ -5,7 +5,8 @@
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
 // hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
-// HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"daily_limit":0,"max_batch":100}).
+// HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"search_rate_limit_requests":5,
+// "search_rate_limit_window_ms":1000,"daily_limit":0,"max_batch":100}).
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
