@@ -35,6 +35,6 @@ stages:
 PY
 rm -f "$DATA.state.db"* "$DATA.crm.db"*
 echo "== $(nproc) cores, $(($(wc -l < "$DATA") - 1)) records through the pipeline"
-/usr/bin/time -f 'wall %e s, peak RSS %M KB' "$BIN" run "$WORK/pipeline.yaml" --json >"$WORK/summary.json"
+${BENCH_PROFILE:-} /usr/bin/time -f 'wall %e s, peak RSS %M KB' "$BIN" run "$WORK/pipeline.yaml" --json >"$WORK/summary.json"
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print({k: s[k] for k in ("in","written","unchanged","dropped","dead_lettered","deleted","balanced")})' "$WORK/summary.json"
 rm -f "$DATA.state.db"* "$DATA.crm.db"*

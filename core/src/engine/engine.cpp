@@ -1065,7 +1065,10 @@ std::string RunSummary::to_text() const {
                 static_cast<unsigned long long>(unchanged), static_cast<unsigned long long>(dropped),
                 static_cast<unsigned long long>(dead_lettered), balanced() ? "balanced" : "NOT BALANCED");
   out << line;
-  if (deleted > 0) out << "  mirror sync deleted " << deleted << " record(s) from the target that left the sources\n";
+  if (deleted > 0) {
+    out << "  deleted " << deleted << " record(s) from the target (mirror sync: they left the sources; identity: "
+        << "their profiles merged into others)\n";
+  }
   if (stop_reason == "quota") {
     out << "  stopped: " << error << "\n  the committed batches are kept; the next run resumes from them once the quota resets\n";
   } else if (!error.empty()) {

@@ -1,12 +1,16 @@
-// conflux-fake-server: serves a dialect (generic, or hubspot) over a JSON data file, for shell integration tests.
+// conflux-fake-server: serves a dialect (generic, hubspot, mailchimp or callrail) over a JSON data file, for shell
+// integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|mailchimp|callrail] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
 // hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
 // HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"search_rate_limit_requests":5,
 // "search_rate_limit_window_ms":1000,"daily_limit":0,"max_batch":100}).
+// mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
+// callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
+// accounts by id.
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
@@ -17,7 +21,9 @@
 
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
+#include "fake_server/callrail_api.hpp"
 #include "fake_server/hubspot_api.hpp"
+#include "fake_server/mailchimp_api.hpp"
 
 int main(int argc, char** argv) {
   std::string data_path;
@@ -35,7 +41,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|mailchimp|callrail] [--port N] "
+                   "[--gzip]\n";
       return 2;
     }
   }
@@ -55,8 +62,10 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot") throw std::runtime_error("unknown dialect '" + dialect + "'");
-    // The hubspot dialect checks its token itself, to answer with HubSpot's error body.
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "mailchimp" && dialect != "callrail") {
+      throw std::runtime_error("unknown dialect '" + dialect + "'");
+    }
+    // Platform dialects check credentials themselves, to answer with the platform's error body.
     if (data.contains("auth") && dialect == "generic") {
       server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
     }
@@ -68,6 +77,14 @@ int main(int argc, char** argv) {
       std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
       conflux::test::fake::install_hubspot_api(
           server, conflux::test::fake::HubSpotApiOptions::from_json(data.value("hubspot", nlohmann::json()), token));
+    } else if (dialect == "mailchimp") {
+      conflux::test::fake::MailchimpApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("password", "") : "";
+      conflux::test::fake::install_mailchimp_api(server, api);
+    } else if (dialect == "callrail") {
+      conflux::test::fake::CallRailApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("key", "") : "";
+      conflux::test::fake::install_callrail_api(server, api);
     } else {
       conflux::test::fake::GenericApiOptions api;
       api.default_page_size = data.value("page_size", api.default_page_size);
