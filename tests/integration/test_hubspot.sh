@@ -27,7 +27,8 @@ start_fake() {
 # limit/after); `hs.py props BASE TYPE KEY VALUE:PROPERTY,...` for each VALUE the properties of the object whose KEY
 # is VALUE, joined by "/" ("None" when it has no value, "-" when there is no such object); `hs.py links BASE FROM FROM_KEY
 # TO TO_KEY` the associations FROM -> TO as one JSON object {FROM_KEY value: [TO_KEY values, sorted]} (objects
-# without associations left out); `hs.py stat BASE EXPR` a Python expression over the fake's /__stats as `s`.
+# without associations left out); `hs.py stat BASE EXPR...` Python expressions over the fake's /__stats as `s`,
+# joined by "/".
 cat >hs.py <<'PY_END'
 import json, sys, urllib.request, urllib.error
 TOKEN = "pat-na1-fake-7f3c9e21"
@@ -68,7 +69,7 @@ if __name__ == "__main__":
         print(*call(*sys.argv[2:6]))
     elif cmd == "stat":
         s = json.loads(call(base, "GET", "/__stats")[1])
-        print(eval(sys.argv[3]))
+        print("/".join(str(eval(e)) for e in sys.argv[3:]))
     elif cmd == "objects":
         for o in objects(base, sys.argv[3]):
             print(json.dumps(o))
@@ -86,15 +87,9 @@ PY_END
 api() { python3 hs.py api "$@"; }
 all_contacts() { python3 hs.py objects "$1" contacts; }
 links() { python3 hs.py links "$@"; }
-fake_stat() { python3 hs.py stat "$1" "$2"; }
-balanced() {
-  python3 -c '
-import json,sys; s=json.loads(sys.stdin.read())
-assert s["in"] == s["written"] + s["unchanged"] + s["dropped"] + s["dead_lettered"], s
-print(s["written"])' <<<"$OUT" || fail "in != written + unchanged + dropped + dead_lettered: $OUT"
-}
+fake_stat() { python3 hs.py stat "$@"; }  # fake_stat BASE EXPR...
 # tally FIELD...: checks the balance of the last `run --json` summary and prints the FIELDs joined by "/"; a field
-# is a summary counter, or sink.NAME for a counter of the sink's stage.
+# is a summary value, or sink.NAME for a counter of the sink's stage.
 tally() {
   python3 -c '
 import json,sys; s=json.loads(sys.stdin.read())
@@ -102,6 +97,12 @@ assert s["in"] == s["written"] + s["unchanged"] + s["dropped"] + s["dead_lettere
 sink = [t for t in s["stages"] if t["role"] == "sink"][0]
 print("/".join(str(sink[f[5:]] if f.startswith("sink.") else s[f]) for f in sys.argv[1:]))' "$@" <<<"$OUT" ||
     fail "in != written + unchanged + dropped + dead_lettered: $OUT"
+}
+# expect_summary FIELD=VALUE...: the last `run --json` summary balances and has these values (fields as in tally).
+expect_summary() {
+  local fields=() values=()
+  for pair in "$@"; do fields+=("${pair%%=*}"); values+=("${pair#*=}"); done
+  expect_eq "$(tally "${fields[@]}")" "$(IFS=/; echo "${values[*]}")" "summary ${fields[*]}"
 }
 
 # Searches are unlimited on this fake and unpaced in read.yaml, to keep the test fast; section 12 covers the search
@@ -151,10 +152,10 @@ cp -r "$CONFLUX_SOURCE_DIR/configs/hubspot" hubspot
 P=hubspot/files_to_hubspot.yaml
 run_conflux run $P --json
 expect_code 0
-expect_eq "$(summary_field status)" "succeeded" "files -> hubspot status"
-written=$(balanced)
+IFS=/ read -r status written created dead <<<"$(tally status written sink.created dead_lettered)"
+expect_eq "$status" "succeeded" "files -> hubspot status"
 [ "$written" -gt 100 ] || fail "only $written contacts written: $OUT"
-expect_eq "$(sink_field created)" "$written" "contacts created in an empty portal"
+expect_eq "$created" "$written" "contacts created in an empty portal"
 all_contacts "$HS_BASE" >held.jsonl
 expect_eq "$(wc -l <held.jsonl)" "$written" "contacts the fake holds"
 python3 - <<'PY' || fail "stored contacts are not what the sink should send: $(head -3 held.jsonl)"
@@ -169,7 +170,6 @@ for line in open("held.jsonl"):
 assert len(emails) > 100
 PY
 grep -q '"email": "ivan.petrov@example.com"' held.jsonl || fail "Ivan Petrov did not arrive: $(head -3 held.jsonl)"
-dead=$(summary_field dead_lettered)
 run_conflux dlq list $P --stage hubspot --json
 expect_out "has no 'email' (id_property)"
 pass
@@ -180,9 +180,7 @@ run_conflux state reset $P
 expect_code 0
 run_conflux run $P --json
 expect_code 0
-balanced >/dev/null
-expect_eq "$(summary_field written)" "0" "records written by a re-read"
-expect_eq "$(sink_field unchanged)" "$written" "records the ledger kept from being sent again"
+expect_summary written=0 sink.unchanged=$written  # the ledger kept every record from being sent again
 expect_eq "$(fake_stat "$HS_BASE" 's["requests"]')" "$requests_before" "requests to HubSpot on a re-read"
 
 # 3. Read contacts back incrementally: 7 per batch, so batches end inside runs of equal lastmodifieddate (a batch
@@ -261,12 +259,9 @@ api "$HS_BASE" POST /__faults '{"faults":[
   {"type":"5xx","count":2,"status":502,"path":"/crm/v3/objects/contacts/batch/upsert"}]}' >/dev/null
 run_conflux run burst/$P --json
 expect_code 0
-balanced >/dev/null
-expect_eq "$(summary_field written)" "$written" "records written through 429 and 5xx bursts"
-expect_eq "$(summary_field dead_lettered)" "$dead" "dead letters with bursts"
-expect_eq "$(fake_stat "$HS_BASE" 's["by_status"].get("429", 0)')" "$((before429 + 3))" "429 responses received"
-expect_eq "$(fake_stat "$HS_BASE" 's["by_status"].get("502", 0)')" "2" "502 responses received"
-expect_eq "$(fake_stat "$HS_BASE" 's["pending_faults"]')" "0" "faults left unused"
+expect_summary written=$written dead_lettered=$dead  # through 429 and 5xx bursts
+expect_eq "$(fake_stat "$HS_BASE" 's["by_status"].get("429", 0)' 's["by_status"].get("502", 0)' 's["pending_faults"]')" \
+  "$((before429 + 3))/2/0" "429s and 502s received, faults left unused"
 
 # 6. The fake's own rolling limit (10 requests per second here): its 429s with Retry-After are honoured, and a
 # read of every contact, 7 per request, still completes without loss.
@@ -305,9 +300,7 @@ sink:
 YAML
 run_conflux run few.yaml --json
 expect_code 0
-balanced >/dev/null
-expect_eq "$(summary_field written)" "2" "records written next to refused ones"
-expect_eq "$(summary_field dead_lettered)" "2" "refused records dead-lettered"
+expect_summary written=2 dead_lettered=2  # written next to refused ones, which are dead-lettered
 run_conflux dlq list few.yaml --json
 expect_code 0
 expect_out "INVALID_EMAIL"
@@ -324,10 +317,9 @@ start_fake SMALL "{\"auth\": {\"type\": \"bearer\", \"token\": \"$TOKEN\"}, \"hu
 sed -e 's/few.db/small.db/' few.yaml >small.yaml
 HUBSPOT_BASE_URL=$SMALL_BASE run_conflux run small.yaml --json
 expect_code 0
-expect_eq "$(summary_field written)" "2" "records written after splitting a refused request"
-expect_eq "$(summary_field dead_lettered)" "2" "records dead-lettered after splitting"
-expect_eq "$(fake_stat "$SMALL_BASE" 's["by_status"].get("400", 0)')" "1" "whole-request refusals"
-expect_eq "$(fake_stat "$SMALL_BASE" 's["by_status"].get("207", 0) + s["by_status"].get("200", 0)')" "2" "split requests"
+expect_summary written=2 dead_lettered=2  # the same outcomes after splitting the refused request
+expect_eq "$(fake_stat "$SMALL_BASE" 's["by_status"].get("400", 0)' 's["by_status"].get("207", 0) + s["by_status"].get("200", 0)')" \
+  "1/2" "whole-request refusals / split requests"
 
 # 8. The daily quota: after 3 requests the fake answers 429 DAILY. The run stops with the host's quota error
 # (exit 75, status cancelled with stop_reason quota), not retried, and the batches read before it stay committed.
@@ -374,7 +366,7 @@ JSONL
 sink_pipeline companies companies domain
 run_conflux run companies.yaml --json
 expect_code 0
-expect_eq "$(sink_field created)" "2" "companies created"
+expect_summary sink.created=2
 cat >contacts.jsonl <<'JSONL'
 {"email":"ann@acme.io","firstname":"Ann","company_domain":"acme.io"}
 {"email":"bob@globex.io","firstname":"Bob","company_domain":"globex.io"}
@@ -386,7 +378,7 @@ sink_pipeline contacts contacts email ",
           associations: [{to: companies, field: company_domain, id_property: domain}]"
 run_conflux run contacts.yaml --json
 expect_code 0
-expect_eq "$(tally written dead_lettered)" "4/1" "contacts written and associated / whose company HubSpot lacks"
+expect_summary written=4 dead_lettered=1  # written and associated / whose company HubSpot does not hold
 run_conflux dlq list contacts.yaml --json
 expect_out "HubSpot holds no company with domain 'initech.io' (field company_domain); write the companies first"
 # The fake holds all five contacts (Dan without a company), none with company_domain as a property.
@@ -397,14 +389,13 @@ expect_eq "$(links "$ASSOC_BASE" contacts email companies domain)" \
   '{"ann@acme.io": ["acme.io"], "bob@globex.io": ["globex.io"], "cat@acme.io": ["acme.io"]}' "contact -> company associations"
 expect_eq "$(links "$ASSOC_BASE" companies domain contacts email)" \
   '{"acme.io": ["ann@acme.io", "cat@acme.io"], "globex.io": ["bob@globex.io"]}' "company -> contact associations"
-expect_eq "$(fake_stat "$ASSOC_BASE" 'sum(s["by_path"]["POST /crm/v3/objects/companies/batch/read"].values())')" "1" \
-  "company lookups (one per batch)"
-expect_eq "$(fake_stat "$ASSOC_BASE" 'sum(s["by_path"]["POST /crm/v4/associations/contacts/companies/batch/associate/default"].values())')" \
-  "1" "associate requests (one per batch)"
+expect_eq "$(fake_stat "$ASSOC_BASE" 'sum(s["by_path"]["POST /crm/v3/objects/companies/batch/read"].values())' \
+                         'sum(s["by_path"]["POST /crm/v4/associations/contacts/companies/batch/associate/default"].values())')" \
+  "1/1" "company lookups and associate requests (one each per batch)"
 # Initech arrives; replaying the dead letter associates Dan.
 echo '{"domain":"initech.io","name":"Initech"}' >>companies.jsonl
 run_conflux run companies.yaml --json
-expect_eq "$(sink_field created)" "1" "companies created by the second run"
+expect_summary sink.created=1
 run_conflux dlq replay contacts.yaml
 expect_code 0
 expect_eq "$(links "$ASSOC_BASE" contacts email companies domain | python3 -c 'import json,sys; print(json.load(sys.stdin)["dan@initech.io"])')" \
@@ -425,7 +416,7 @@ api "$ASSOC_BASE" POST /__faults \
   '{"type":"partial_batch","fail_every":2,"path":"/crm/v4/associations/deals/contacts/batch/associate/default"}' >/dev/null
 run_conflux run deals.yaml --json
 expect_code 0
-expect_eq "$(tally written dead_lettered)" "2/1" "deals written and associated / whose association failed"
+expect_summary written=2 dead_lettered=1  # written and associated / whose association failed
 run_conflux dlq list deals.yaml --json
 expect_out "was written (HubSpot id"
 expect_out "injected failure of this input (VALIDATION_ERROR)"
@@ -498,7 +489,7 @@ sink_pipeline upd contacts email ", mode: update_only"
 before=$(lookups)
 run_conflux run upd.yaml --json
 expect_code 0
-expect_eq "$(tally sink.updated dead_lettered)" "1/1" "update_only: updated/refused"
+expect_summary sink.updated=1 dead_lettered=1
 run_conflux dlq list upd.yaml --json
 expect_out "HubSpot holds no contact with this email and the sink's mode is update_only"
 expect_eq "$(contacts ann@acme.io:lastname zed@x.io:email)" "Anders -" "Ann's lastname, and no Zed, after update_only"
@@ -511,7 +502,7 @@ JSONL
 sink_pipeline ins contacts email ", mode: insert_only"
 run_conflux run ins.yaml --json
 expect_code 0
-expect_eq "$(tally sink.unchanged sink.created)" "1/1" "insert_only: unchanged/created"
+expect_summary sink.unchanged=1 sink.created=1
 expect_eq "$(contacts ann@acme.io:firstname fay@x.io:firstname)" "Ann Fay" "Ann and Fay after insert_only"
 # Field rules: firstname and jobtitle only_if_empty, hs_lead_status never. Bob keeps his firstname, gets a jobtitle
 # and no lead status; Gus is new and gets all three; Cat, with only a never field, is unchanged and not sent; Eve's
@@ -527,8 +518,7 @@ sink_pipeline rules contacts email ",
 before=$(lookups)
 run_conflux run rules.yaml --json
 expect_code 0
-expect_eq "$(tally sink.updated sink.created sink.unchanged)" "2/1/1" \
-  "field rules: updated (Bob, Eve) / created (Gus) / unchanged (Cat)"
+expect_summary sink.updated=2 sink.created=1 sink.unchanged=1  # updated Bob, Eve; created Gus; unchanged Cat
 expect_eq "$(lookups)" "$((before + 1))" "lookups for one batch"
 expect_eq "$(contacts bob@globex.io:firstname,jobtitle,hs_lead_status gus@x.io:firstname,jobtitle,hs_lead_status \
               cat@acme.io:hs_lead_status eve@x.io:lifecyclestage)" \
@@ -563,8 +553,9 @@ HUBSPOT_BASE_URL=$SEARCH_BASE run_conflux run paced.yaml --json
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 expect_code 0
 expect_eq "$(summary_field in)" "30" "records read at the search pace"
-searches=$(fake_stat "$SEARCH_BASE" 's["by_path"]["POST /crm/v3/objects/contacts/search"].get("200", 0)')
-expect_eq "$(fake_stat "$SEARCH_BASE" 's["by_status"].get("429", 0)')" "0" "429s of a paced read"
+IFS=/ read -r searches refused <<<"$(fake_stat "$SEARCH_BASE" \
+  's["by_path"]["POST /crm/v3/objects/contacts/search"].get("200", 0)' 's["by_status"].get("429", 0)')"
+expect_eq "$refused" "0" "429s of a paced read"
 [ "$elapsed_ms" -ge $(((searches - 1) * 250)) ] || fail "$searches searches in $elapsed_ms ms: faster than 4 per second"
 pass
 
@@ -581,7 +572,7 @@ sink_pipeline mirror contacts email ",
 sed -i 's/  sync: {key: email}/  sync: {key: email, mirror: true}/' mirror.yaml
 run_conflux run mirror.yaml --json
 expect_code 0
-expect_eq "$(sink_field created)" "4" "mirror: contacts created"
+expect_summary sink.created=4
 m4=$(contacts m4@x.io:hs_object_id)
 api "$ASSOC_BASE" POST /crm/v3/objects/contacts/batch/archive "{\"inputs\":[{\"id\":\"$m4\"}]}" >/dev/null
 printf '%s\n' '{"email":"m1@x.io","company_domain":"acme.io"}' '{"email":"m2@x.io","company_domain":"acme.io"}' \
@@ -589,8 +580,7 @@ printf '%s\n' '{"email":"m1@x.io","company_domain":"acme.io"}' '{"email":"m2@x.i
 before=$(fake_stat "$ASSOC_BASE" 'sum(s["by_path"].get("POST /crm/v3/objects/contacts/batch/archive", {}).values())')
 run_conflux run mirror.yaml --json
 expect_code 0
-expect_eq "$(tally sink.unchanged sink.created deleted balanced)" "2/1/1/True" \
-  "mirror: unchanged/created/deleted (m4 was gone already)/balanced"
+expect_summary sink.unchanged=2 sink.created=1 deleted=1 balanced=True  # m4 was gone already: not counted
 expect_eq "$(fake_stat "$ASSOC_BASE" 'sum(s["by_path"].get("POST /crm/v3/objects/contacts/batch/archive", {}).values())')" \
   "$((before + 1))" "mirror: archive requests"
 expect_eq "$(links "$ASSOC_BASE" companies domain contacts email | python3 -c 'import json,sys; print(" ".join(e for e in json.load(sys.stdin)["acme.io"] if e.startswith("m")))')" \
