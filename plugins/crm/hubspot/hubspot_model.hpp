@@ -1,11 +1,13 @@
 // Pure helpers of the hubspot connector, free of SDK types so that unit tests drive them: the incremental cursor,
-// HubSpot's ISO times, id order, the rate-limit account key, and the batch-upsert chunking.
+// HubSpot's ISO times, id order, the rate-limit account key, the batch chunking, and what a sync mode and field
+// rules make of one record.
 #pragma once
 
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,11 +15,18 @@
 
 namespace conflux::plugins::hubspot {
 
-inline constexpr size_t kMaxBatch = 100;  // HubSpot batch upsert and page limit
+inline constexpr size_t kMaxBatch = 100;  // inputs per HubSpot batch call (upsert, read, archive, associate); page limit
 
 // The object types the connector reads and writes; they are also the stream names.
 inline bool known_object(std::string_view type) {
   return type == "contacts" || type == "companies" || type == "deals";
+}
+
+// "contact", "company", "deal": the object type in messages about one record.
+inline std::string singular(std::string_view type) {
+  if (type == "companies") return "company";
+  if (!type.empty() && type.back() == 's') type.remove_suffix(1);
+  return std::string(type);
 }
 
 // HubSpot's default "last modified" property: lastmodifieddate on contacts, hs_lastmodifieddate elsewhere.
@@ -153,6 +162,81 @@ inline std::vector<std::vector<size_t>> chunk_inputs(const std::vector<std::stri
   }
   if (!current.empty()) chunks.push_back(std::move(current));
   return chunks;
+}
+
+// The sink's sync mode and field rules, with the local CRM's names and meaning (docs/pipeline-reference.md).
+enum class SyncMode { kUpsert, kUpdateOnly, kInsertOnly };
+enum class FieldRule { kOverwrite, kOnlyIfEmpty, kNever };
+
+inline std::optional<SyncMode> parse_sync_mode(std::string_view text) {
+  if (text == "upsert") return SyncMode::kUpsert;
+  if (text == "update_only") return SyncMode::kUpdateOnly;
+  if (text == "insert_only") return SyncMode::kInsertOnly;
+  return std::nullopt;
+}
+
+inline std::optional<FieldRule> parse_field_rule(std::string_view text) {
+  if (text == "overwrite") return FieldRule::kOverwrite;
+  if (text == "only_if_empty") return FieldRule::kOnlyIfEmpty;
+  if (text == "never") return FieldRule::kNever;
+  return std::nullopt;
+}
+
+inline bool is_blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+using Properties = std::map<std::string, std::string>;
+// What HubSpot holds under a record's id-property value: nothing (nullopt), or the object's properties as read,
+// where a property HubSpot has no value for is absent or nullopt.
+using Held = std::optional<std::map<std::string, std::optional<std::string>>>;
+
+// What to do with one record once the target's copy is known.
+struct WritePlan {
+  enum class Action { kSend, kUnchanged, kReject };
+  Action action = Action::kSend;
+  Properties properties;  // kSend: the properties to send
+  std::string reason;     // kReject: why
+};
+
+// Applies the sync mode and the field rules to a record's `properties` against what HubSpot holds:
+//  - update_only and not held: rejected, naming update_only (dead-lettered; replayable once the object exists);
+//  - insert_only and held: unchanged, nothing sent;
+//  - held: a `never` property is left out, an `only_if_empty` one is left out unless the held value is absent or
+//    blank; when nothing but the id property is left, the record is unchanged and nothing is sent.
+//  - not held: every property is sent (rules apply to updates only).
+inline WritePlan plan_write(SyncMode mode, const std::map<std::string, FieldRule>& rules, Properties properties,
+                            const Held& held, std::string_view object, std::string_view id_property) {
+  WritePlan plan;
+  if (!held) {
+    if (mode == SyncMode::kUpdateOnly) {
+      plan.action = WritePlan::Action::kReject;
+      plan.reason = "hubspot: HubSpot holds no " + singular(object) + " with this " + std::string(id_property) +
+                    " and the sink's mode is update_only";
+      return plan;
+    }
+    plan.properties = std::move(properties);
+    return plan;
+  }
+  if (mode == SyncMode::kInsertOnly) {
+    plan.action = WritePlan::Action::kUnchanged;
+    return plan;
+  }
+  bool something = false;
+  for (auto& [name, value] : properties) {
+    auto rule = rules.find(name);
+    if (rule != rules.end() && rule->second != FieldRule::kOverwrite) {
+      if (rule->second == FieldRule::kNever) continue;
+      auto current = held->find(name);
+      const bool empty = current == held->end() || !current->second || is_blank(*current->second);
+      if (!empty) continue;
+    }
+    if (name != id_property) something = true;
+    plan.properties.emplace(name, std::move(value));
+  }
+  if (!something) {
+    plan.action = WritePlan::Action::kUnchanged;
+    plan.properties.clear();
+  }
+  return plan;
 }
 
 }  // namespace conflux::plugins::hubspot

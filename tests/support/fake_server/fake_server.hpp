@@ -9,7 +9,8 @@
 // {"faults":[...], "replace":true}); DELETE /__faults clears them; GET /__stats returns the counters; POST /__reset
 // clears the counters and the request log; POST /__store adds or replaces records, as the data file's "collections"
 // ({"calls":[{"id":..,"properties":{..},"updated_at":..}]}), standing in for changes made outside the API (a phone
-// call arriving at a call tracker).
+// call arriving at a call tracker). The stats hold "by_status" ({"429": n}) and "by_path"
+// ({"POST /crm/v3/objects/contacts/search": {"200": n, "429": k}}).
 #pragma once
 
 #include <atomic>

@@ -10,6 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <regex>
+#include <set>
+#include <utility>
 
 namespace conflux::test::fake {
 namespace {
@@ -19,21 +21,30 @@ using Clock = std::chrono::steady_clock;
 
 const char* const kTypes[] = {"contacts", "companies", "deals"};
 
-// Upserts by e-mail look the address up here instead of scanning the store (RecordStore matches properties
-// linearly), so a benchmark of 100,000 contacts stays O(log n) per input. Built from the store at the first upsert;
-// the dialect is then the only writer of its object types. Guarded by `mutex`, held across the store write.
-struct EmailIndex {
+using ObjectRef = std::pair<std::string, std::string>;  // (object type, object id)
+
+// What the dialect keeps beside the RecordStore. `mutex` is held across every store write of the dialect's object
+// types, so the dialect is their only writer and the indexes below stay true.
+//  - Ids: allocated from next_id and never reused, as HubSpot's are (RecordStore would reuse the highest deleted one).
+//  - E-mails: upserts and reads by e-mail look the address up here instead of scanning the store (RecordStore
+//    matches properties linearly), so a benchmark of 100,000 contacts stays O(log n) per input. Other id properties
+//    are matched by a scan.
+//  - Associations: kept in both directions, as HubSpot shows them from either side; dropped with their objects.
+// Built from the store at the first request that needs it.
+struct Portal {
   std::mutex mutex;
   bool built = false;
   std::map<std::string, std::map<std::string, std::string>> id_by_email;  // type -> email -> object id
   std::map<std::string, long long> next_id;                              // type -> next numeric id
+  std::map<ObjectRef, std::set<ObjectRef>> links;
 };
 
-// Per-token request accounting for the rolling window and the daily quota.
+// Per-token request accounting for the rolling windows and the daily quota.
 struct Limits {
   std::mutex mutex;
-  std::map<std::string, std::deque<Clock::time_point>> window;  // admitted requests inside the window, oldest first
-  std::map<std::string, int64_t> daily;                          // admitted requests since start
+  std::map<std::string, std::deque<Clock::time_point>> window;         // admitted requests, oldest first
+  std::map<std::string, std::deque<Clock::time_point>> search_window;  // admitted searches, oldest first
+  std::map<std::string, int64_t> daily;                                // admitted requests since start
   uint64_t correlation = 0;
 };
 
@@ -65,6 +76,23 @@ Response rate_limited(Limits& limits, const std::string& policy, const std::stri
                               {"requestId", id}});
 }
 
+// One entry of a batch response's "errors".
+Json batch_error(const std::string& category, const std::string& message, Json context) {
+  return {{"status", "error"}, {"category", category}, {"message", message}, {"context", std::move(context)}};
+}
+
+// A batch response body: HubSpot's BatchResponse* shape, with numErrors and errors only when there are errors.
+Json batch_body(Json results, const Json& errors) {
+  const std::string now = format_time(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch()).count());
+  Json out = {{"status", "COMPLETE"}, {"results", std::move(results)}, {"startedAt", now}, {"completedAt", now}};
+  if (!errors.empty()) {
+    out["numErrors"] = errors.size();
+    out["errors"] = errors;
+  }
+  return out;
+}
+
 bool known_type(const std::string& type) {
   return std::find(std::begin(kTypes), std::end(kTypes), type) != std::end(kTypes);
 }
@@ -77,6 +105,10 @@ std::string lower(std::string s) {
 bool valid_email(const std::string& email) {
   static const std::regex pattern(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
   return std::regex_match(email, pattern);
+}
+
+bool numeric_id(const std::string& id) {
+  return !id.empty() && id.size() < 18 && id.find_first_not_of("0123456789") == std::string::npos;
 }
 
 // HubSpot's object shape. `wanted` empty = every stored property; else those (null when absent) plus the defaults.
@@ -126,6 +158,102 @@ bool id_less(const std::string& a, const std::string& b) {
   return a < b;
 }
 
+// Every record of a type, in id order.
+std::vector<StoredRecord> all_records(const RecordStore& store, const std::string& type) {
+  RecordStore::Query all;
+  all.limit = std::numeric_limits<size_t>::max();
+  auto page = store.list(type, all);
+  return page ? std::move(page->records) : std::vector<StoredRecord>{};
+}
+
+// The rest run with portal.mutex held.
+void build_portal(const RecordStore& store, Portal& portal) {
+  if (portal.built) return;
+  for (const char* t : kTypes) {
+    long long next = 1;
+    for (const auto& r : all_records(store, t)) {
+      auto e = r.properties.find("email");
+      if (e != r.properties.end() && e->is_string()) portal.id_by_email[t][lower(e->get<std::string>())] = r.id;
+      if (numeric_id(r.id)) next = std::max(next, std::stoll(r.id) + 1);
+    }
+    portal.next_id[t] = next;
+  }
+  portal.built = true;
+}
+
+// The object id of the `type` object whose `id_property` equals `value` (e-mail already lower-cased); "" or
+// hs_object_id as the property means `value` is the object id itself.
+std::optional<std::string> find_object(const RecordStore& store, Portal& portal, const std::string& type,
+                                       const std::string& id_property, const std::string& value) {
+  build_portal(store, portal);
+  if (id_property.empty() || id_property == "hs_object_id") {
+    return store.get(type, value) ? std::optional<std::string>(value) : std::nullopt;
+  }
+  if (id_property == "email") {
+    const auto& ids = portal.id_by_email[type];
+    auto found = ids.find(value);
+    return found == ids.end() ? std::nullopt : std::optional<std::string>(found->second);
+  }
+  for (const auto& r : all_records(store, type)) {
+    auto p = r.properties.find(id_property);
+    if (p != r.properties.end() && p->is_string() && p->get<std::string>() == value) return r.id;
+  }
+  return std::nullopt;
+}
+
+// Removes an object with its e-mail entry and its associations (both directions).
+bool archive_object(RecordStore& store, Portal& portal, const std::string& type, const std::string& id) {
+  build_portal(store, portal);
+  auto record = store.get(type, id);
+  if (!record || !store.remove(type, id)) return false;
+  auto e = record->properties.find("email");
+  if (e != record->properties.end() && e->is_string()) portal.id_by_email[type].erase(lower(e->get<std::string>()));
+  const ObjectRef self{type, id};
+  auto links = portal.links.find(self);
+  if (links != portal.links.end()) {
+    for (const auto& other : links->second) portal.links[other].erase(self);
+    portal.links.erase(links);
+  }
+  return true;
+}
+
+// HubSpot's default (unlabelled) association type ids, one per direction.
+int default_association_type(const std::string& from, const std::string& to) {
+  if (from == "contacts") return to == "companies" ? 279 : 4;
+  if (from == "companies") return to == "contacts" ? 280 : 342;
+  return to == "contacts" ? 3 : 341;  // deals
+}
+
+// The "inputs" array of a batch body, or a 400 when it is missing or over the batch limit.
+std::optional<Response> check_inputs(Limits& limits, const std::optional<Json>& body, size_t max_batch) {
+  if (!body || !body->is_object() || !body->contains("inputs") || !(*body)["inputs"].is_array()) {
+    return hubspot_error(limits, 400, "VALIDATION_ERROR", "body must be {\"inputs\":[...]}");
+  }
+  if ((*body)["inputs"].size() > max_batch) {
+    return hubspot_error(limits, 400, "VALIDATION_ERROR",
+                         "Batch input limit exceeded: at most " + std::to_string(max_batch) + " inputs");
+  }
+  return std::nullopt;
+}
+
+// The string `id` of an input object ({"id":..} or {"from":{"id":..}}), or "".
+std::string input_id(const Json& input) {
+  return input.is_object() && input.contains("id") && input["id"].is_string() ? input["id"].get<std::string>()
+                                                                              : std::string();
+}
+
+// Takes a token from `window` (at most `limit` per `window_ms`); on refusal returns the seconds until one frees.
+// `limit` 0 = unlimited. Call with limits.mutex held.
+std::optional<long long> window_full(std::deque<Clock::time_point>& window, Clock::time_point now, int limit,
+                                     int window_ms) {
+  if (limit <= 0) return std::nullopt;
+  const auto span = std::chrono::milliseconds(window_ms);
+  while (!window.empty() && now - window.front() >= span) window.pop_front();
+  if (window.size() < static_cast<size_t>(limit)) return std::nullopt;
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(window.front() + span - now).count();
+  return std::max<long long>(1, (wait + 999) / 1000);
+}
+
 }  // namespace
 
 std::string hubspot_modified_property(const std::string& type) {
@@ -140,6 +268,8 @@ HubSpotApiOptions HubSpotApiOptions::from_json(const nlohmann::json& j, std::str
   o.max_batch = j.value("max_batch", o.max_batch);
   o.rate_limit_requests = j.value("rate_limit_requests", o.rate_limit_requests);
   o.rate_limit_window_ms = j.value("rate_limit_window_ms", o.rate_limit_window_ms);
+  o.search_rate_limit_requests = j.value("search_rate_limit_requests", o.search_rate_limit_requests);
+  o.search_rate_limit_window_ms = j.value("search_rate_limit_window_ms", o.search_rate_limit_window_ms);
   o.daily_limit = j.value("daily_limit", o.daily_limit);
   return o;
 }
@@ -148,11 +278,12 @@ void install_hubspot_api(FakeServer& server, HubSpotApiOptions options) {
   RecordStore& store = server.store();
   for (const char* type : kTypes) store.create_collection(type);
   auto limits = std::make_shared<Limits>();
-  auto index = std::make_shared<EmailIndex>();
+  auto portal = std::make_shared<Portal>();
 
-  // Auth, then the per-token limits, then the handler. Requests refused by a limit are not counted against it.
-  auto guarded = [limits, options](Handler handler) {
-    return [limits, options, handler](const Request& request) -> Response {
+  // Auth, then the per-token limits (the daily quota, the rolling window, and for searches the search window), then
+  // the handler. Requests refused by a limit are not counted against any.
+  auto guarded = [limits, options](Handler handler, bool search = false) {
+    return [limits, options, handler, search](const Request& request) -> Response {
       std::string token;
       auto auth = request.header("Authorization");
       if (auth && auth->rfind("Bearer ", 0) == 0) token = auth->substr(7);
@@ -161,35 +292,41 @@ void install_hubspot_api(FakeServer& server, HubSpotApiOptions options) {
                              "Authentication credentials not found. This API supports OAuth 2.0 authentication and "
                              "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview");
       }
-      std::string remaining_daily;
+      enum class Refusal { kNone, kDaily, kWindow, kSearch } refusal = Refusal::kNone;
+      long long retry_after = 0;
       {
         std::lock_guard<std::mutex> lock(limits->mutex);
+        const auto now = Clock::now();
+        auto& window = limits->window[token];
+        auto& searches = limits->search_window[token];
         if (options.daily_limit > 0 && limits->daily[token] >= options.daily_limit) {
-          // Falls through to the 429 below, outside the lock (correlation_id locks).
-          remaining_daily = "0";
-        } else if (options.rate_limit_requests > 0) {
-          auto& window = limits->window[token];
-          const auto now = Clock::now();
-          const auto span = std::chrono::milliseconds(options.rate_limit_window_ms);
-          while (!window.empty() && now - window.front() >= span) window.pop_front();
-          if (window.size() >= static_cast<size_t>(options.rate_limit_requests)) {
-            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(window.front() + span - now).count();
-            remaining_daily = "retry:" + std::to_string(std::max<long long>(1, (wait + 999) / 1000));
-          } else {
-            window.push_back(now);
-          }
+          refusal = Refusal::kDaily;
+        } else if (auto wait = window_full(window, now, options.rate_limit_requests, options.rate_limit_window_ms)) {
+          refusal = Refusal::kWindow;
+          retry_after = *wait;
+        } else if (auto swait = search ? window_full(searches, now, options.search_rate_limit_requests,
+                                                     options.search_rate_limit_window_ms)
+                                       : std::nullopt) {
+          refusal = Refusal::kSearch;
+          retry_after = *swait;
+        } else {
+          if (options.rate_limit_requests > 0) window.push_back(now);
+          if (search && options.search_rate_limit_requests > 0) searches.push_back(now);
+          ++limits->daily[token];
         }
-        if (remaining_daily.empty()) ++limits->daily[token];
       }
-      if (remaining_daily == "0") {
+      // Answered outside the lock: correlation_id locks.
+      if (refusal == Refusal::kDaily) {
         Response r = rate_limited(*limits, "DAILY", "You have reached your daily limit.");
         r.headers.emplace_back("X-HubSpot-RateLimit-Daily", std::to_string(options.daily_limit));
         r.headers.emplace_back("X-HubSpot-RateLimit-Daily-Remaining", "0");
         return r;
       }
-      if (!remaining_daily.empty()) {
-        Response r = rate_limited(*limits, "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.");
-        r.headers.emplace_back("Retry-After", remaining_daily.substr(6));
+      if (refusal != Refusal::kNone) {
+        Response r = refusal == Refusal::kWindow
+                         ? rate_limited(*limits, "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
+                         : rate_limited(*limits, "SECONDLY", "You have reached your secondly limit.");
+        r.headers.emplace_back("Retry-After", std::to_string(retry_after));
         return r;
       }
       return handler(request);
@@ -268,11 +405,8 @@ void install_hubspot_api(FakeServer& server, HubSpotApiOptions options) {
     for (const auto& p : body->value("properties", Json::array())) {
       if (p.is_string()) wanted.push_back(p.get<std::string>());
     }
-    RecordStore::Query all;
-    all.limit = std::numeric_limits<size_t>::max();
-    auto page = store.list(type, all);
     std::vector<StoredRecord> matched;
-    for (auto& r : page->records) {
+    for (auto& r : all_records(store, type)) {
       if (gt && !(r.updated_ms > *gt)) continue;
       if (gte && !(r.updated_ms >= *gte)) continue;
       matched.push_back(std::move(r));
@@ -288,33 +422,22 @@ void install_hubspot_api(FakeServer& server, HubSpotApiOptions options) {
     }
     if (offset + limit < matched.size()) out["paging"] = {{"next", {{"after", std::to_string(offset + limit)}}}};
     return Response::json(200, out);
-  }));
+  }, /*search=*/true));
 
-  server.route("POST", "/crm/v3/objects/{type}/batch/upsert", guarded([&store, options, limits, index](const Request& request) {
+  server.route("POST", "/crm/v3/objects/{type}/batch/upsert", guarded([&store, options, limits, portal](const Request& request) {
     const std::string& type = request.path_params.at("type");
     if (!known_type(type)) return hubspot_error(*limits, 404, "OBJECT_NOT_FOUND", "Unknown object type " + type);
     auto body = request.json();
-    if (!body || !body->is_object() || !body->contains("inputs") || !(*body)["inputs"].is_array()) {
-      return hubspot_error(*limits, 400, "VALIDATION_ERROR", "body must be {\"inputs\":[...]}");
-    }
+    if (auto refused = check_inputs(*limits, body, options.max_batch)) return *refused;
     const Json& inputs = (*body)["inputs"];
-    if (inputs.size() > options.max_batch) {
-      return hubspot_error(*limits, 400, "VALIDATION_ERROR",
-                           "Batch input limit exceeded: at most " + std::to_string(options.max_batch) + " inputs");
-    }
     Json results = Json::array();
     Json errors = Json::array();
     auto refuse = [&](const std::string& id, const std::string& message) {
-      errors.push_back({{"status", "error"},
-                        {"category", "VALIDATION_ERROR"},
-                        {"message", message},
-                        {"context", {{"ids", Json::array({id})}}}});
+      errors.push_back(batch_error("VALIDATION_ERROR", message, {{"ids", Json::array({id})}}));
     };
     std::vector<std::string> seen;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const Json& input = inputs[i];
-      std::string id = input.is_object() && input.contains("id") && input["id"].is_string()
-                           ? input["id"].get<std::string>() : std::string();
+    for (const Json& input : inputs) {
+      std::string id = input_id(input);
       const std::string id_property = input.is_object() ? input.value("idProperty", "") : "";
       if (id_property == "email") id = lower(id);
       if (std::find(seen.begin(), seen.end(), id) != seen.end()) {
@@ -342,7 +465,7 @@ void install_hubspot_api(FakeServer& server, HubSpotApiOptions options) {
       if (properties.contains("email") && properties["email"].is_string()) {
         properties["email"] = lower(properties["email"].get<std::string>());
       }
-      if (id_property == "email") properties["email"] = id;
+      if (!id_property.empty() && id_property != "hs_object_id") properties[id_property] = id;
       if (bad.empty() && properties.contains("email") && !valid_email(properties["email"].get<std::string>())) {
         bad = "Property values were not valid: [{\"isValid\":false,\"message\":\"Email address " +
               properties["email"].get<std::string>() + " is invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"}]";
@@ -352,44 +475,158 @@ void install_hubspot_api(FakeServer& server, HubSpotApiOptions options) {
         continue;
       }
       RecordStore::Upserted upserted;
-      if (id_property == "email") {
-        std::lock_guard<std::mutex> lock(index->mutex);
-        if (!index->built) {
-          RecordStore::Query all;
-          all.limit = std::numeric_limits<size_t>::max();
-          for (const char* t : kTypes) {
-            long long next = 1;
-            const auto existing = store.list(t, all);  // kept: a range-for over ->records of a temporary dangles
-            for (const auto& r : existing->records) {
-              auto e = r.properties.find("email");
-              if (e != r.properties.end() && e->is_string()) index->id_by_email[t][lower(e->get<std::string>())] = r.id;
-              if (!r.id.empty() && r.id.size() < 18 && r.id.find_first_not_of("0123456789") == std::string::npos) {
-                next = std::max(next, std::stoll(r.id) + 1);
-              }
-            }
-            index->next_id[t] = next;
-          }
-          index->built = true;
-        }
-        auto& ids = index->id_by_email[type];
-        auto found = ids.find(id);
+      {
+        std::lock_guard<std::mutex> lock(portal->mutex);
+        auto found = find_object(store, *portal, type, id_property, id);
         // By object id: an existing one is updated, a new one is created under the id we allocate.
-        std::string object_id = found != ids.end() ? found->second : std::to_string(index->next_id[type]++);
+        std::string object_id = found ? *found : std::to_string(portal->next_id[type]++);
         upserted = store.upsert(type, "", object_id, properties);
-        ids[id] = object_id;
-      } else {
-        upserted = store.upsert(type, id_property, id, properties);
+        if (properties.contains("email")) portal->id_by_email[type][properties["email"].get<std::string>()] = object_id;
       }
       Json item = object_json(type, upserted.record, {});
       item["new"] = upserted.created;
       results.push_back(item);
     }
-    Json out = {{"status", "COMPLETE"}, {"results", results}};
-    if (!errors.empty()) {
-      out["numErrors"] = errors.size();
-      out["errors"] = errors;
+    return Response::json(errors.empty() ? 200 : 207, batch_body(results, errors));
+  }));
+
+  // Read by object id or by a unique property (idProperty). Ids it does not hold are one OBJECT_NOT_FOUND error.
+  server.route("POST", "/crm/v3/objects/{type}/batch/read", guarded([&store, options, limits, portal](const Request& request) {
+    const std::string& type = request.path_params.at("type");
+    if (!known_type(type)) return hubspot_error(*limits, 404, "OBJECT_NOT_FOUND", "Unknown object type " + type);
+    auto body = request.json();
+    if (auto refused = check_inputs(*limits, body, options.max_batch)) return *refused;
+    const std::string id_property = body->value("idProperty", "");
+    std::vector<std::string> wanted;
+    for (const auto& p : body->value("properties", Json::array())) {
+      if (p.is_string()) wanted.push_back(p.get<std::string>());
     }
-    return Response::json(errors.empty() ? 200 : 207, out);
+    if (!wanted.empty() && !id_property.empty()) wanted.push_back(id_property);
+    Json results = Json::array();
+    Json missing = Json::array();
+    std::lock_guard<std::mutex> lock(portal->mutex);
+    for (const Json& input : (*body)["inputs"]) {
+      std::string id = input_id(input);
+      if (id_property == "email") id = lower(id);
+      auto found = id.empty() ? std::nullopt : find_object(store, *portal, type, id_property, id);
+      auto record = found ? store.get(type, *found) : std::nullopt;
+      if (record) {
+        results.push_back(object_json(type, *record, wanted));
+      } else {
+        missing.push_back(id);
+      }
+    }
+    Json errors = Json::array();
+    if (!missing.empty()) {
+      const char* kind = type == "contacts" ? "CONTACT" : type == "companies" ? "COMPANY" : "DEAL";
+      errors.push_back(batch_error("OBJECT_NOT_FOUND",
+                                   std::string("Could not get some ") + kind + " objects, they may be deleted or not exist. "
+                                   "Check that ids are valid.",
+                                   {{"ids", missing}}));
+    }
+    return Response::json(errors.empty() ? 200 : 207, batch_body(results, errors));
+  }));
+
+  // Archive by object id: 204 whether or not the ids exist. Associations of archived objects go with them.
+  server.route("POST", "/crm/v3/objects/{type}/batch/archive", guarded([&store, options, limits, portal](const Request& request) {
+    const std::string& type = request.path_params.at("type");
+    if (!known_type(type)) return hubspot_error(*limits, 404, "OBJECT_NOT_FOUND", "Unknown object type " + type);
+    auto body = request.json();
+    if (auto refused = check_inputs(*limits, body, options.max_batch)) return *refused;
+    for (const Json& input : (*body)["inputs"]) {
+      if (input_id(input).empty()) {
+        return hubspot_error(*limits, 400, "VALIDATION_ERROR", "every input needs a string id");
+      }
+    }
+    std::lock_guard<std::mutex> lock(portal->mutex);
+    for (const Json& input : (*body)["inputs"]) archive_object(store, *portal, type, input_id(input));
+    return Response{204, {}, ""};
+  }));
+
+  // Default (unlabelled) associations between existing objects. Both ids must exist; an input naming a missing one
+  // is a per-input error with the id in its context. The spec documents 200 for this call, errors included.
+  server.route("POST", "/crm/v4/associations/{from}/{to}/batch/associate/default",
+               guarded([&store, options, limits, portal](const Request& request) {
+    const std::string& from = request.path_params.at("from");
+    const std::string& to = request.path_params.at("to");
+    if (!known_type(from) || !known_type(to) || from == to) {
+      return hubspot_error(*limits, 400, "VALIDATION_ERROR",
+                           "the fake associates contacts, companies and deals with each other: " + from + " to " + to);
+    }
+    auto body = request.json();
+    if (auto refused = check_inputs(*limits, body, options.max_batch)) return *refused;
+    const Json& inputs = (*body)["inputs"];
+    Json results = Json::array();
+    Json errors = Json::array();
+    std::lock_guard<std::mutex> lock(portal->mutex);
+    build_portal(store, *portal);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Json& input = inputs[i];
+      const std::string from_id = input.is_object() ? input_id(input.value("from", Json())) : "";
+      const std::string to_id = input.is_object() ? input_id(input.value("to", Json())) : "";
+      Json context = {{"fromObjectId", Json::array({from_id})}, {"toObjectId", Json::array({to_id})}};
+      if (request.fail_every > 0 && (i + 1) % static_cast<size_t>(request.fail_every) == 0) {
+        errors.push_back(batch_error("VALIDATION_ERROR", "injected failure of this input", context));
+        continue;
+      }
+      std::string absent;
+      if (!store.get(from, from_id)) absent = from + " " + from_id;
+      else if (!store.get(to, to_id)) absent = to + " " + to_id;
+      if (!absent.empty()) {
+        errors.push_back(batch_error("VALIDATION_ERROR", "No object " + absent + " exists to associate", context));
+        continue;
+      }
+      portal->links[{from, from_id}].insert({to, to_id});
+      portal->links[{to, to_id}].insert({from, from_id});
+      results.push_back({{"from", {{"id", from_id}}},
+                         {"to", {{"id", to_id}}},
+                         {"associationSpec", {{"associationCategory", "HUBSPOT_DEFINED"},
+                                              {"associationTypeId", default_association_type(from, to)}}}});
+    }
+    return Response::json(200, batch_body(results, errors));
+  }));
+
+  // The associations of each input object to objects of {to}. An object with none (or none at all) is an error
+  // entry, as HubSpot reports "no associations found"; 207 then.
+  server.route("POST", "/crm/v4/associations/{from}/{to}/batch/read",
+               guarded([&store, options, limits, portal](const Request& request) {
+    const std::string& from = request.path_params.at("from");
+    const std::string& to = request.path_params.at("to");
+    if (!known_type(from) || !known_type(to)) {
+      return hubspot_error(*limits, 400, "VALIDATION_ERROR", "Unknown object type " + from + " or " + to);
+    }
+    auto body = request.json();
+    if (auto refused = check_inputs(*limits, body, options.max_batch)) return *refused;
+    Json results = Json::array();
+    Json errors = Json::array();
+    std::lock_guard<std::mutex> lock(portal->mutex);
+    for (const Json& input : (*body)["inputs"]) {
+      const std::string id = input_id(input);
+      std::vector<std::string> ids;
+      auto links = portal->links.find({from, id});
+      if (links != portal->links.end()) {
+        for (const auto& [type, other] : links->second) {
+          if (type == to) ids.push_back(other);
+        }
+      }
+      if (ids.empty()) {
+        Json e = batch_error("OBJECT_NOT_FOUND", "No " + to + " is associated with " + from + " " + id + ".",
+                             {{"fromObjectId", Json::array({id})}});
+        e["subCategory"] = "crm.associations.NO_ASSOCIATIONS_FOUND";
+        errors.push_back(e);
+        continue;
+      }
+      std::sort(ids.begin(), ids.end(), id_less);
+      Json targets = Json::array();
+      for (const auto& other : ids) {
+        targets.push_back({{"toObjectId", other},
+                           {"associationTypes", Json::array({{{"category", "HUBSPOT_DEFINED"},
+                                                              {"typeId", default_association_type(from, to)},
+                                                              {"label", nullptr}}})}});
+      }
+      results.push_back({{"from", {{"id", id}}}, {"to", targets}});
+    }
+    return Response::json(errors.empty() ? 200 : 207, batch_body(results, errors));
   }));
 }
 

@@ -6,7 +6,8 @@
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
 // hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
-// HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"daily_limit":0,"max_batch":100}).
+// HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"search_rate_limit_requests":5,
+// "search_rate_limit_window_ms":1000,"daily_limit":0,"max_batch":100}).
 // mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
 // callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
 // accounts by id.

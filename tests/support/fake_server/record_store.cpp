@@ -176,6 +176,12 @@ void RecordStore::put(const std::string& collection, StoredRecord record) {
   collections_[collection][record.id] = std::move(record);
 }
 
+bool RecordStore::remove(const std::string& collection, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto c = collections_.find(collection);
+  return c != collections_.end() && c->second.erase(id) > 0;
+}
+
 void RecordStore::load(const nlohmann::json& collections) {
   if (!collections.is_object()) throw std::runtime_error("collections must be an object of arrays");
   for (const auto& [name, records] : collections.items()) {

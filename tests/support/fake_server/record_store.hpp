@@ -60,6 +60,8 @@ class RecordStore {
   void create_collection(const std::string& collection);
   // Adds or replaces a record as given (times included).
   void put(const std::string& collection, StoredRecord record);
+  // Deletes a record; false when the collection does not hold it.
+  bool remove(const std::string& collection, const std::string& id);
   // Loads {"contacts":[{"id":"1","properties":{...},"updated_at":"2024-..Z"}], ...}. Throws std::runtime_error on a
   // malformed document (test setup, not a server fault).
   void load(const nlohmann::json& collections);

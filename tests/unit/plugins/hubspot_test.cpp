@@ -1,6 +1,8 @@
 // Unit tests of the hubspot connector's pure helpers (plugins/crm/hubspot/hubspot_model.hpp): the incremental
-// cursor and its order, HubSpot's times, the token account key and the batch chunking.
+// cursor and its order, HubSpot's times, the token account key, the batch chunking, and the sync-mode planning.
 #include <catch2/catch.hpp>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,4 +80,50 @@ TEST_CASE("hubspot chunking: at most N inputs, never one key twice per request, 
   CHECK(dup[0] == std::vector<size_t>{0, 1});
   CHECK(dup[1] == std::vector<size_t>{2, 3});
   CHECK(hs::chunk_inputs({}, 100).empty());
+}
+
+TEST_CASE("hubspot sync modes: update_only rejects what HubSpot lacks, insert_only leaves what it holds", "[hubspot]") {
+  const hs::Properties record{{"email", "a@x.io"}, {"firstname", "Ann"}};
+  const hs::Held absent;
+  const hs::Held held = std::map<std::string, std::optional<std::string>>{{"firstname", "Anne"}};
+  auto plan = hs::plan_write(hs::SyncMode::kUpdateOnly, {}, record, absent, "contacts", "email");
+  CHECK(plan.action == hs::WritePlan::Action::kReject);
+  CHECK(plan.reason == "hubspot: HubSpot holds no contact with this email and the sink's mode is update_only");
+  plan = hs::plan_write(hs::SyncMode::kUpdateOnly, {}, record, held, "contacts", "email");
+  CHECK(plan.action == hs::WritePlan::Action::kSend);
+  CHECK(plan.properties == record);
+  plan = hs::plan_write(hs::SyncMode::kInsertOnly, {}, record, held, "contacts", "email");
+  CHECK(plan.action == hs::WritePlan::Action::kUnchanged);
+  CHECK(plan.properties.empty());
+  plan = hs::plan_write(hs::SyncMode::kInsertOnly, {}, record, absent, "contacts", "email");
+  CHECK(plan.action == hs::WritePlan::Action::kSend);
+  CHECK(plan.properties == record);
+  CHECK(hs::parse_sync_mode("update_only") == hs::SyncMode::kUpdateOnly);
+  CHECK_FALSE(hs::parse_sync_mode("merge"));
+  CHECK(hs::singular("companies") == "company");
+  CHECK(hs::singular("deals") == "deal");
+}
+
+TEST_CASE("hubspot field rules apply to updates only; nothing left to send is unchanged", "[hubspot]") {
+  const std::map<std::string, hs::FieldRule> rules{{"firstname", hs::FieldRule::kOnlyIfEmpty},
+                                                   {"jobtitle", hs::FieldRule::kOnlyIfEmpty},
+                                                   {"phone", hs::FieldRule::kOnlyIfEmpty},
+                                                   {"source", hs::FieldRule::kNever}};
+  const hs::Properties record{{"email", "a@x.io"}, {"firstname", "Ann"}, {"jobtitle", "CEO"}, {"phone", "+1"},
+                              {"source", "ads"}, {"city", "Oslo"}};
+  // firstname held, jobtitle blank, phone null (no value), no source held: only the empty ones and the free field.
+  const hs::Held held = std::map<std::string, std::optional<std::string>>{
+      {"firstname", "Anne"}, {"jobtitle", "  "}, {"phone", std::nullopt}};
+  auto plan = hs::plan_write(hs::SyncMode::kUpsert, rules, record, held, "contacts", "email");
+  CHECK(plan.action == hs::WritePlan::Action::kSend);
+  CHECK(plan.properties == hs::Properties{{"email", "a@x.io"}, {"jobtitle", "CEO"}, {"phone", "+1"}, {"city", "Oslo"}});
+  // A new record gets every field, never ones included.
+  plan = hs::plan_write(hs::SyncMode::kUpsert, rules, record, hs::Held{}, "contacts", "email");
+  CHECK(plan.properties == record);
+  // Held, and only never / filled only_if_empty fields: nothing to send.
+  plan = hs::plan_write(hs::SyncMode::kUpsert, rules, {{"email", "a@x.io"}, {"source", "x"}, {"firstname", "B"}}, held,
+                        "contacts", "email");
+  CHECK(plan.action == hs::WritePlan::Action::kUnchanged);
+  CHECK(hs::parse_field_rule("only_if_empty") == hs::FieldRule::kOnlyIfEmpty);
+  CHECK_FALSE(hs::parse_field_rule("sometimes"));
 }
