@@ -1,11 +1,15 @@
-// conflux-fake-server: serves a dialect (generic, or hubspot) over a JSON data file, for shell integration tests.
+// conflux-fake-server: serves a dialect (generic, hubspot or salesforce) over a JSON data file, for shell
+// integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
 // hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
 // HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"daily_limit":0,"max_batch":100}).
+// salesforce: "auth" gives the one accepted bearer token (answered with Salesforce's 401 INVALID_SESSION_ID
+// otherwise); "salesforce" holds SalesforceApiOptions ({"query_batch_size":2000,"daily_limit":0,
+// "custom_fields":{"Contact":["Segment__c"]}}); collections are named by object ("Contact", "Lead", "Account").
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
@@ -17,6 +21,7 @@
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
 #include "fake_server/hubspot_api.hpp"
+#include "fake_server/salesforce_api.hpp"
 
 int main(int argc, char** argv) {
   std::string data_path;
@@ -34,7 +39,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce] [--port N] [--gzip]\n";
       return 2;
     }
   }
@@ -54,8 +59,10 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot") throw std::runtime_error("unknown dialect '" + dialect + "'");
-    // The hubspot dialect checks its token itself, to answer with HubSpot's error body.
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "salesforce") {
+      throw std::runtime_error("unknown dialect '" + dialect + "'");
+    }
+    // The platform dialects check their token themselves, to answer with the platform's error body.
     if (data.contains("auth") && dialect == "generic") {
       server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
     }
@@ -67,6 +74,11 @@ int main(int argc, char** argv) {
       std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
       conflux::test::fake::install_hubspot_api(
           server, conflux::test::fake::HubSpotApiOptions::from_json(data.value("hubspot", nlohmann::json()), token));
+    } else if (dialect == "salesforce") {
+      std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
+      conflux::test::fake::install_salesforce_api(
+          server,
+          conflux::test::fake::SalesforceApiOptions::from_json(data.value("salesforce", nlohmann::json()), token));
     } else {
       conflux::test::fake::GenericApiOptions api;
       api.default_page_size = data.value("page_size", api.default_page_size);
