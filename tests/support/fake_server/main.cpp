@@ -1,7 +1,7 @@
-// conflux-fake-server: serves a dialect (generic, hubspot or salesforce) over a JSON data file, for shell
-// integration tests.
+// conflux-fake-server: serves a dialect (generic, hubspot, salesforce, mailchimp or callrail) over a JSON data
+// file, for shell integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
@@ -10,6 +10,9 @@
 // salesforce: "auth" gives the one accepted bearer token (answered with Salesforce's 401 INVALID_SESSION_ID
 // otherwise); "salesforce" holds SalesforceApiOptions ({"query_batch_size":2000,"daily_limit":0,
 // "custom_fields":{"Contact":["Segment__c"]}}); collections are named by object ("Contact", "Lead", "Account").
+// mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
+// callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
+// accounts by id.
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
@@ -20,7 +23,9 @@
 
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
+#include "fake_server/callrail_api.hpp"
 #include "fake_server/hubspot_api.hpp"
+#include "fake_server/mailchimp_api.hpp"
 #include "fake_server/salesforce_api.hpp"
 
 int main(int argc, char** argv) {
@@ -39,7 +44,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce] [--port N] [--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail] "
+                   "[--port N] [--gzip]\n";
       return 2;
     }
   }
@@ -59,10 +65,11 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot" && dialect != "salesforce") {
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "salesforce" && dialect != "mailchimp" &&
+        dialect != "callrail") {
       throw std::runtime_error("unknown dialect '" + dialect + "'");
     }
-    // The platform dialects check their token themselves, to answer with the platform's error body.
+    // Platform dialects check credentials themselves, to answer with the platform's error body.
     if (data.contains("auth") && dialect == "generic") {
       server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
     }
@@ -79,6 +86,14 @@ int main(int argc, char** argv) {
       conflux::test::fake::install_salesforce_api(
           server,
           conflux::test::fake::SalesforceApiOptions::from_json(data.value("salesforce", nlohmann::json()), token));
+    } else if (dialect == "mailchimp") {
+      conflux::test::fake::MailchimpApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("password", "") : "";
+      conflux::test::fake::install_mailchimp_api(server, api);
+    } else if (dialect == "callrail") {
+      conflux::test::fake::CallRailApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("key", "") : "";
+      conflux::test::fake::install_callrail_api(server, api);
     } else {
       conflux::test::fake::GenericApiOptions api;
       api.default_page_size = data.value("page_size", api.default_page_size);
