@@ -216,6 +216,21 @@ expect_eq "$(summary_field in)" "3" "records read after three changes"
 contacts "$SF_BASE" >held.jsonl
 check_read_back read.jsonl '["ivan.petrov@example.com"]'
 
+# A Salesforce that keeps failing (503 on every attempt of the host) fails the run with the cursor where it was:
+# the next run reads the change. settings.retries 0: the host's own five attempts, no retry of the plugin call.
+upsert "$SF_BASE" Contact '[{"External_Id__c":"new1@x.io","LastName":"N1-changed"}]' >/dev/null
+api "$SF_BASE" POST /__faults "{\"type\":\"5xx\",\"count\":5,\"status\":503,\"path\":\"$V/query\"}" >/dev/null
+sed -e 's/batch_size: 7}/batch_size: 7, retries: 0}/' read.yaml >down.yaml
+run_conflux run down.yaml --json
+expect_code 1
+expect_err "HTTP 503"
+expect_eq "$(fake_stat "$SF_BASE" 's["pending_faults"]')" "0" "503s used up by the host's attempts"
+run_conflux run read.yaml --json
+expect_code 0
+expect_eq "$(summary_field in)" "1" "records read after the failed run"
+contacts "$SF_BASE" >held.jsonl
+check_read_back read.jsonl '["ivan.petrov@example.com", "new1@x.io"]'
+
 # 4. A wrong token: one clear configuration error, exit 1, and exactly one request (401 is never retried).
 before401=$(fake_stat "$SF_BASE" 's["by_status"].get("401", 0)')
 SALESFORCE_TOKEN=00Dwrong-token-1234 run_conflux run read.yaml --json
@@ -395,7 +410,61 @@ expect_code 1
 expect_out "fields: Contact has no field Nickname"
 pass
 
-# 8. The org's daily limit: after 4 requests the fake answers 403 REQUEST_LIMIT_EXCEEDED. The run stops with the
+# 8. Mirror: contacts that left the source are deleted in Salesforce (ABI 1.2 delete_batch): one lookup by
+# external id finds their Ids, one sObject Collections DELETE removes them. One was deleted in Salesforce already:
+# unchanged. A refused delete fails the run and is tried again by the next mirror run.
+start_fake MIRROR "{\"auth\": {\"type\": \"bearer\", \"token\": \"$TOKEN\"}}"
+people() {  # people N...: a CSV with one contact per argument
+  echo "External_Id__c,LastName" >people.csv
+  for n in "$@"; do echo "m$n@x.io,Person $n"; done >>people.csv
+}
+cat >mirror.yaml <<YAML
+version: 1
+pipeline: mirror
+state: {path: .conflux/mirror.db}
+sources:
+  - name: people
+    plugin: csv
+    config: {path: people.csv}
+sink:
+  name: salesforce
+  plugin: salesforce
+  config: {instance_url: "$MIRROR_BASE", access_token: "\${env:SALESFORCE_TOKEN}",
+           object: Contact, external_id_field: External_Id__c}
+  sync: {key: External_Id__c, mirror: true}
+YAML
+mirror_held() { soql "$MIRROR_BASE" "SELECT External_Id__c FROM Contact ORDER BY External_Id__c" | python3 -c 'import json,sys; print(" ".join(json.loads(l)["External_Id__c"] for l in sys.stdin))'; }
+people 1 2 3 4 5
+run_conflux run mirror.yaml --json
+expect_code 0
+expect_eq "$(sink_field created)" "5" "contacts created by the first mirror run"
+# m3 is deleted in Salesforce directly; m2, m3 and m4 leave the source; m6 joins it.
+m3=$(soql "$MIRROR_BASE" "SELECT Id FROM Contact WHERE External_Id__c = 'm3@x.io'" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["Id"])')
+api "$MIRROR_BASE" DELETE "$V/composite/sobjects?ids=$m3" | grep -q '^200 .*"success":true' || fail "direct delete of m3"
+people 1 5 6
+api "$MIRROR_BASE" POST /__reset >/dev/null
+run_conflux run mirror.yaml --json
+expect_code 0
+balanced >/dev/null
+expect_eq "$(sink_field created)" "1" "contact created by the mirror run"
+expect_eq "$(sink_field unchanged)" "2" "contacts the ledger kept from being sent"
+expect_eq "$(sink_field deleted)" "2" "contacts deleted because they left the source"
+expect_eq "$(fake_stat "$MIRROR_BASE" 's["by_method"]')" "{'DELETE': 1, 'GET': 1, 'PATCH': 1}" "requests of the mirror run"
+expect_eq "$(mirror_held)" "m1@x.io m5@x.io m6@x.io" "contacts held after the mirror run"
+# A delete Salesforce refuses (a locked row) fails the run; the next mirror run deletes it.
+people 1 6
+api "$MIRROR_BASE" POST /__faults '{"type":"partial_batch","count":1,"fail_every":1,"method":"DELETE"}' >/dev/null
+run_conflux run mirror.yaml --json
+expect_code 1
+expect_err "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"
+expect_eq "$(mirror_held)" "m1@x.io m5@x.io m6@x.io" "contacts held after a refused delete"
+run_conflux run mirror.yaml --json
+expect_code 0
+expect_eq "$(sink_field deleted)" "1" "the refused delete goes through on the next run"
+expect_eq "$(mirror_held)" "m1@x.io m6@x.io" "contacts held after the mirror runs"
+pass
+
+# 9. The org's daily limit: after 4 requests the fake answers 403 REQUEST_LIMIT_EXCEEDED. The run stops with the
 # host's quota status (exit 75, cancelled, stop_reason quota), not retried, and the batches read before it stay
 # committed. The plugin warned when 90 % of the allocation was used.
 start_fake QUOTA "{\"auth\": {\"type\": \"bearer\", \"token\": \"$TOKEN\"}, \"salesforce\": {\"daily_limit\": 4, \"query_batch_size\": 7},

@@ -1,8 +1,9 @@
 // The "salesforce" connector: a source of Salesforce objects (streams Contact, Lead, Account; incremental through
 // SOQL on SystemModstamp, paged by nextRecordsUrl) and a sink that upserts one object by an external id field
-// through sObject Collections, 200 records per request, with the sync modes and field rules of the local CRM. All
-// HTTP goes through the host (conflux::sdk::Http): retries of 429/5xx with Retry-After, the process-wide rate-limit
-// bucket per (salesforce, org), redacted logs. Pure helpers live in salesforce_model.hpp.
+// through sObject Collections, 200 records per request, with the sync modes and field rules of the local CRM and
+// mirror deletes (ABI 1.2 delete_batch). All HTTP goes through the host (conflux::sdk::Http): retries of 429/5xx
+// with Retry-After, the process-wide rate-limit bucket per (salesforce, org), redacted logs. Pure helpers live in
+// salesforce_model.hpp.
 #include <conflux/sdk/plugin.hpp>
 
 #include <deque>
@@ -467,6 +468,70 @@ class Salesforce : public sdk::Plugin {
     }
   }
 
+  // Mirror sync (ABI 1.2): deletes the records whose external ids the batch holds (sink.sync.key must be
+  // external_id_field). One batched lookup finds their Ids; sObject Collections delete removes up to 200 per request,
+  // allOrNone false. A key Salesforce no longer holds is unchanged, and so is a record deleted meanwhile
+  // (ENTITY_IS_DELETED); any other refusal is rejected with Salesforce's reason.
+  void delete_batch(const sdk::BatchView& batch, sdk::Results& results) override {
+    require_sink();
+    std::vector<std::string> keys(batch.size());
+    std::vector<std::string> distinct;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto key = batch[i].find(config_.external_id);
+      keys[i] = key && !key->is_null() ? key->to_string() : std::string();
+      if (keys[i].find_first_not_of(" \t") == std::string::npos) {
+        results.rejected(i, "salesforce: mirror deletes by external_id_field '" + config_.external_id +
+                                "', which the record does not hold: make it the sink's sync.key");
+        keys[i].clear();
+        continue;
+      }
+      if (std::find(distinct.begin(), distinct.end(), keys[i]) == distinct.end()) distinct.push_back(keys[i]);
+    }
+    std::map<std::string, Json> held = lookup(distinct);
+    std::vector<std::string> ids;                        // to delete, each once, in batch order
+    std::map<std::string, std::vector<size_t>> records;  // id -> the batch records it answers for
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (keys[i].empty()) continue;
+      auto stored = held.find(lower(keys[i]));
+      const Json* id = stored == held.end() ? nullptr : find_field(stored->second, "Id");
+      if (id == nullptr || !id->is_string()) {
+        results.unchanged(i);  // Salesforce no longer holds it
+        continue;
+      }
+      if (records[id->get<std::string>()].empty()) ids.push_back(id->get<std::string>());
+      records[id->get<std::string>()].push_back(i);
+    }
+    for (size_t from = 0; from < ids.size(); from += kMaxCollection) {
+      const std::vector<std::string> part(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                          ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kMaxCollection)));
+      const std::string what = "delete of " + std::to_string(part.size()) + " " + config_.object;
+      sdk::HttpResult r =
+          api_.send("DELETE", api_.data_path() + "/composite/sobjects?ids=" + join(part, ",") + "&allOrNone=false");
+      if (!r.ok()) fail(r, what);
+      Json items = parse_body(r, what, Json::value_t::array);
+      for (size_t k = 0; k < part.size(); ++k) {
+        const Json item = k < items.size() ? items[k] : Json();
+        conflux_write_outcome outcome = CONFLUX_WRITE_REJECTED;
+        std::string reason = "salesforce: Salesforce returned no result for this delete";
+        if (item.is_object() && item.value("success", false)) {
+          outcome = CONFLUX_WRITE_DELETED;
+        } else if (item.is_object()) {
+          reason.clear();
+          bool gone = false;
+          for (const Json& error : item.value("errors", Json::array())) {
+            gone = gone || (error.is_object() && error.value("statusCode", "") == "ENTITY_IS_DELETED");
+            reason += (reason.empty() ? "" : "; ") + item_error_text(error);
+          }
+          if (gone) outcome = CONFLUX_WRITE_UNCHANGED;
+          reason = "salesforce: Salesforce refused to delete " + part[k] + ": " + (reason.empty() ? "refused" : reason);
+        }
+        for (size_t i : records[part[k]]) {
+          results.set(i, outcome, outcome == CONFLUX_WRITE_REJECTED ? reason : std::string());
+        }
+      }
+    }
+  }
+
  private:
   struct Input {
     size_t index;            // in the batch
@@ -625,4 +690,4 @@ CONFLUX_PLUGIN(conflux::plugins::salesforce::Salesforce,
                {"salesforce", "1.0.0", CONFLUX_KIND_SOURCE | CONFLUX_KIND_SINK,
                 "Salesforce REST API: reads Contact, Lead and Account incrementally by SOQL; upserts by an external id "
                 "through sObject Collections",
-                conflux::plugins::salesforce::kConfigSchema, R"(["Contact","Lead","Account"])"})
+                conflux::plugins::salesforce::kConfigSchema, R"(["Contact","Lead","Account"])", true})

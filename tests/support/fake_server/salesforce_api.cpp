@@ -607,6 +607,10 @@ void install_salesforce_api(FakeServer& server, SalesforceApiOptions options) {
         planned[i].error = item_error("ENTITY_IS_DELETED", "entity is deleted");
         continue;
       }
+      if (request.fail_every > 0 && (i + 1) % static_cast<size_t>(request.fail_every) == 0) {
+        planned[i].error = item_error("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record");
+        continue;
+      }
       planned[i].object = object->name;
       planned[i].record = std::move(record);
     }

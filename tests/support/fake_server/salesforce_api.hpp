@@ -27,7 +27,8 @@
 // MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE for queries; a whole-request 400 (JSON_PARSER_ERROR for a value of
 // the wrong type, INVALID_FIELD for an unknown field, EXCEEDED_ID_LIMIT over 200 records) for collections; per-item
 // REQUIRED_FIELD_MISSING, INVALID_EMAIL_ADDRESS, INVALID_FIELD_FOR_INSERT_UPDATE (a system field),
-// DUPLICATE_EXTERNAL_ID (one key twice in a request) and, under a partial_batch fault, UNABLE_TO_LOCK_ROW; 404
+// DUPLICATE_EXTERNAL_ID (one key twice in a request) and, under a partial_batch fault, UNABLE_TO_LOCK_ROW (also
+// per id of a delete); 404
 // NOT_FOUND for an unknown object, external id field or API version.
 #pragma once
 
