@@ -478,6 +478,7 @@ std::vector<LoggedRequest> FakeServer::requests() const {
 nlohmann::json FakeServer::stats() const {
   nlohmann::json by_status = nlohmann::json::object();
   nlohmann::json by_path = nlohmann::json::object();
+  nlohmann::json by_method = nlohmann::json::object();
   size_t total = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -486,12 +487,14 @@ nlohmann::json FakeServer::stats() const {
       by_status[status] = by_status.value(status, 0) + 1;
       nlohmann::json& path = by_path[r.method + " " + r.path];
       path[status] = path.is_object() ? path.value(status, 0) + 1 : 1;
+      by_method[r.method] = by_method.value(r.method, 0) + 1;
     }
     total = log_.size();
   }
   return {{"requests", total},
           {"by_status", by_status},
           {"by_path", by_path},
+          {"by_method", by_method},
           {"connections", connection_count()},
           {"max_in_flight", max_in_flight()},
           {"max_requests_in_10s", max_requests_in_window(std::chrono::seconds(10))},

@@ -1,13 +1,16 @@
-// conflux-fake-server: serves a dialect (generic, hubspot, mailchimp or callrail) over a JSON data file, for shell
-// integration tests.
+// conflux-fake-server: serves a dialect (generic, hubspot, salesforce, mailchimp or callrail) over a JSON data
+// file, for shell integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot|mailchimp|callrail] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
 // hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
 // HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"search_rate_limit_requests":5,
 // "search_rate_limit_window_ms":1000,"daily_limit":0,"max_batch":100}).
+// salesforce: "auth" gives the one accepted bearer token (answered with Salesforce's 401 INVALID_SESSION_ID
+// otherwise); "salesforce" holds SalesforceApiOptions ({"query_batch_size":2000,"daily_limit":0,
+// "custom_fields":{"Contact":["Segment__c"]}}); collections are named by object ("Contact", "Lead", "Account").
 // mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
 // callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
 // accounts by id.
@@ -24,6 +27,7 @@
 #include "fake_server/callrail_api.hpp"
 #include "fake_server/hubspot_api.hpp"
 #include "fake_server/mailchimp_api.hpp"
+#include "fake_server/salesforce_api.hpp"
 
 int main(int argc, char** argv) {
   std::string data_path;
@@ -41,8 +45,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|mailchimp|callrail] [--port N] "
-                   "[--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail] "
+                   "[--port N] [--gzip]\n";
       return 2;
     }
   }
@@ -62,7 +66,8 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot" && dialect != "mailchimp" && dialect != "callrail") {
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "salesforce" && dialect != "mailchimp" &&
+        dialect != "callrail") {
       throw std::runtime_error("unknown dialect '" + dialect + "'");
     }
     // Platform dialects check credentials themselves, to answer with the platform's error body.
@@ -77,6 +82,11 @@ int main(int argc, char** argv) {
       std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
       conflux::test::fake::install_hubspot_api(
           server, conflux::test::fake::HubSpotApiOptions::from_json(data.value("hubspot", nlohmann::json()), token));
+    } else if (dialect == "salesforce") {
+      std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
+      conflux::test::fake::install_salesforce_api(
+          server,
+          conflux::test::fake::SalesforceApiOptions::from_json(data.value("salesforce", nlohmann::json()), token));
     } else if (dialect == "mailchimp") {
       conflux::test::fake::MailchimpApiOptions api;
       api.api_key = data.contains("auth") ? data["auth"].value("password", "") : "";

@@ -1,4 +1,5 @@
-// Response classification: auth, quota exhaustion (HubSpot's DAILY policy), throttling, server and client errors.
+// Response classification: auth, quota exhaustion (HubSpot's DAILY policy, Salesforce's REQUEST_LIMIT_EXCEEDED),
+// throttling, server and client errors.
 #include "conflux/http/classify.hpp"
 
 #include <catch2/catch.hpp>
@@ -50,6 +51,28 @@ TEST_CASE("HubSpot's daily-limit 429 is quota exhaustion, its burst 429 is not",
   CHECK(conflux::http::classify(response(429, R"({"policyName":"DAILY")")) == ErrorKind::kRateLimited);
   // Only a 429 can be quota exhaustion.
   CHECK(conflux::http::classify(response(400, daily)) == ErrorKind::kClient);
+}
+
+TEST_CASE("Salesforce's daily allocation (403 REQUEST_LIMIT_EXCEEDED) is quota exhaustion", "[http][classify]") {
+  // Salesforce's error array (REST API guide, "Status Codes and Error Responses": 403 with REQUEST_LIMIT_EXCEEDED
+  // when the org's API request limit is exceeded).
+  const std::string total = R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])";
+  const std::string concurrent =
+      R"([{"message":"ConcurrentPerOrgLongTxn Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])";
+  CHECK(conflux::http::classify(response(403, total)) == ErrorKind::kQuotaExhausted);
+  CHECK(conflux::http::is_quota_exhausted(response(403, total)));
+  // Too many concurrent long requests clears within seconds: retried like a 429.
+  CHECK(conflux::http::classify(response(403, concurrent)) == ErrorKind::kRateLimited);
+  CHECK_FALSE(conflux::http::is_quota_exhausted(response(403, concurrent)));
+  // Any other 403 stays an authorisation failure, whatever the text says.
+  CHECK(conflux::http::classify(response(403, R"([{"message":"no","errorCode":"INSUFFICIENT_ACCESS"}])")) ==
+        ErrorKind::kAuth);
+  CHECK(conflux::http::classify(response(403, R"({"errorCode":"REQUEST_LIMIT_EXCEEDED"})")) == ErrorKind::kAuth);
+  CHECK(conflux::http::classify(response(403, "REQUEST_LIMIT_EXCEEDED")) == ErrorKind::kAuth);
+  CHECK(conflux::http::classify(response(401, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])")) ==
+        ErrorKind::kAuth);
+  // Only a 403 carries it.
+  CHECK(conflux::http::classify(response(400, total)) == ErrorKind::kClient);
 }
 
 TEST_CASE("outcomes map to the Status code that tells the caller what to do", "[http][classify]") {

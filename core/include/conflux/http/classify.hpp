@@ -5,13 +5,15 @@
 
 namespace conflux::http {
 
-// 1xx-3xx -> kNone; 401/403 -> kAuth; 429 -> kQuotaExhausted when is_quota_exhausted(), else kRateLimited;
+// 1xx-3xx -> kNone; 401/403 -> kAuth, except Salesforce's 403 REQUEST_LIMIT_EXCEEDED (kQuotaExhausted when
+// is_quota_exhausted(), else kRateLimited); 429 -> kQuotaExhausted when is_quota_exhausted(), else kRateLimited;
 // 5xx -> kServer; any other 4xx -> kClient. Whether a kind is retried is RetryPolicy's business (should_retry).
 ErrorKind classify(const Response& response);
 
-// True when a 429 says a long-window quota (not a short burst limit) is used up, so retrying within the run is
-// pointless. Recognises HubSpot's body {"errorType":"RATE_LIMIT","policyName":"DAILY",...} and its header
-// X-HubSpot-RateLimit-Daily-Remaining: 0.
+// True when a response says a long-window quota (not a short burst limit) is used up, so retrying within the run
+// is pointless. Recognises HubSpot's 429 body {"errorType":"RATE_LIMIT","policyName":"DAILY",...} and its header
+// X-HubSpot-RateLimit-Daily-Remaining: 0, and Salesforce's 403 body
+// [{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}] (the org's 24-hour allocation).
 bool is_quota_exhausted(const Response& response);
 
 }  // namespace conflux::http
