@@ -1,12 +1,15 @@
-// conflux-fake-server: serves a dialect (generic, hubspot or bitrix24) over a JSON data file, for shell integration
-// tests.
+// conflux-fake-server: serves a dialect (generic, hubspot, mailchimp, callrail or bitrix24) over a JSON data file,
+// for shell integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot|bitrix24] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|mailchimp|callrail|bitrix24] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
 // hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
 // HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"daily_limit":0,"max_batch":100}).
+// mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
+// callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
+// accounts by id.
 // bitrix24: "bitrix24" holds Bitrix24ApiOptions ({"webhook_secret":"..","tokens":[..],"bucket_burst":50,..}); the
 // collections are contact, lead and deal.
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
@@ -20,7 +23,9 @@
 #include "fake_server/bitrix24_api.hpp"
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
+#include "fake_server/callrail_api.hpp"
 #include "fake_server/hubspot_api.hpp"
+#include "fake_server/mailchimp_api.hpp"
 
 int main(int argc, char** argv) {
   std::string data_path;
@@ -38,7 +43,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|bitrix24] [--port N] [--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|mailchimp|callrail|bitrix24] "
+                   "[--port N] [--gzip]\n";
       return 2;
     }
   }
@@ -58,8 +64,11 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot" && dialect != "bitrix24") throw std::runtime_error("unknown dialect '" + dialect + "'");
-    // The hubspot dialect checks its token itself, to answer with HubSpot's error body.
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "mailchimp" && dialect != "callrail" &&
+        dialect != "bitrix24") {
+      throw std::runtime_error("unknown dialect '" + dialect + "'");
+    }
+    // Platform dialects check credentials themselves, to answer with the platform's error body.
     if (data.contains("auth") && dialect == "generic") {
       server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
     }
@@ -71,6 +80,14 @@ int main(int argc, char** argv) {
       std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
       conflux::test::fake::install_hubspot_api(
           server, conflux::test::fake::HubSpotApiOptions::from_json(data.value("hubspot", nlohmann::json()), token));
+    } else if (dialect == "mailchimp") {
+      conflux::test::fake::MailchimpApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("password", "") : "";
+      conflux::test::fake::install_mailchimp_api(server, api);
+    } else if (dialect == "callrail") {
+      conflux::test::fake::CallRailApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("key", "") : "";
+      conflux::test::fake::install_callrail_api(server, api);
     } else if (dialect == "bitrix24") {
       conflux::test::fake::install_bitrix24_api(
           server, conflux::test::fake::Bitrix24ApiOptions::from_json(data.value("bitrix24", nlohmann::json())));
