@@ -379,6 +379,12 @@ sink:
   config: {webhook_url: "$B24_BASE/rest/1/$SECRET", entity: contact}
   sync: {key: email}
 YAML
+run_b24 check few.yaml
+expect_code 0
+run_b24 discover read.yaml
+expect_code 0
+expect_out "leads"
+expect_out "email_secondary"
 CONFLUX_LOG_LEVEL=debug run_b24 run few.yaml --json
 expect_code 0
 grep -q "/rest/1/\*\*\*/batch.json -> 200" <<<"$ERR" || fail "the request log does not show the masked webhook: $(grep -m3 POST <<<"$ERR")"
@@ -505,4 +511,40 @@ lead = [r for r in rows if r.get("status") == "in_progress"][0]
 assert lead["value"] == 1200.5 and lead["email"] == "ann@amo.ru" and lead["contact_source_id"] == sys.argv[1], lead
 PY
 pass
+# 11. Mirror sync (ABI 1.2 delete_batch): contacts that left the file are deleted from Bitrix24 (crm.contact.delete
+# in a batch, after a batched lookup); one deleted meanwhile by someone else counts as already gone.
+people() { for n in "$@"; do echo "{\"email\":\"m$n@mirror.io\",\"first_name\":\"M$n\"}"; done >people.jsonl; }
+cat >mirror.yaml <<YAML
+version: 1
+pipeline: mirror
+state: {path: .conflux/mirror.db}
+sources:
+  - name: people
+    plugin: jsonl
+    config: {path: people.jsonl}
+sink:
+  name: bitrix24
+  plugin: bitrix24
+  config: {webhook_url: "\${env:BITRIX24_WEBHOOK_URL}", entity: contact}
+  sync: {key: email, mirror: true}
+YAML
+mirrored() { all_items "$B24_BASE" contact | grep -o '"m[0-9]@mirror.io"' | sort | tr -d '"' | paste -sd' '; }
+people 1 2 3 4
+run_b24 run mirror.yaml --json
+expect_code 0
+expect_eq "$(sink_field created)" "4" "mirror: created"
+people 1 2 5
+run_b24 run mirror.yaml --json
+expect_code 0
+balanced >/dev/null
+expect_eq "$(sink_field created)" "1" "mirror: created on the second run"
+expect_eq "$(sink_field deleted)" "2" "mirror: deleted"
+expect_eq "$(mirrored)" "m1@mirror.io m2@mirror.io m5@mirror.io" "contacts after the mirror run"
+M2=$(all_items "$B24_BASE" contact | grep '"m2@mirror.io"' | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["ID"])')
+b24 "$B24_BASE" crm.contact.delete "{\"id\":$M2}" >/dev/null
+people 1 5
+run_b24 run mirror.yaml --json
+expect_code 0
+expect_eq "$(sink_field deleted)" "0" "mirror: nothing left to delete"
+expect_eq "$(mirrored)" "m1@mirror.io m5@mirror.io" "contacts after a mirror run whose record was gone"
 done_ok

@@ -476,6 +476,70 @@ class Bitrix24 : public sdk::Plugin {
     }
   }
 
+  // Mirror sync: the batch's records hold the sink.sync.key fields only, which must give the match key (email, phone,
+  // or source and source_id). One `batch` of lookups, then one of crm.<entity>.delete for what Bitrix24 still holds
+  // (the oldest record of a key, the one the sink writes to); what it no longer holds is unchanged.
+  void delete_batch(const sdk::BatchView& batch, sdk::Results& results) override {
+    Api api(context(), config_);
+    const std::string entity = entity_name(config_.entity);
+    std::vector<std::pair<size_t, Json>> keyed;  // record index, filter
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto filter = key_filter(config_.match_key, to_bitrix(config_.entity, record_json(batch[i]), config_.originator));
+      if (!filter) {
+        results.rejected(i, "bitrix24: the mirror key gives no '" + match_key_text() + "' (match_key) to find the " +
+                                entity + " by; make sink.sync.key hold it");
+        continue;
+      }
+      keys.push_back(key_text(config_.match_key, *filter));
+      keyed.emplace_back(i, *filter);
+    }
+    for (const auto& chunk : chunk_by_key(keys, config_.batch_size)) {
+      std::vector<std::pair<std::string, std::string>> lookups;
+      for (size_t j = 0; j < chunk.size(); ++j) {
+        lookups.emplace_back(slot('k', j), command(method(config_.entity, "list"), {{"filter", keyed[chunk[j]].second},
+                                                                                    {"order", {{"ID", "ASC"}}},
+                                                                                    {"select", {"ID"}},
+                                                                                    {"start", -1}}));
+      }
+      BatchReply found = api.batch(lookups, false);
+      std::vector<std::pair<std::string, std::string>> deletes;
+      std::map<std::string, size_t> pending;  // delete key -> record
+      for (size_t j = 0; j < chunk.size(); ++j) {
+        const size_t index = keyed[chunk[j]].first;
+        if (auto e = found.errors.find(slot('k', j)); e != found.errors.end()) {
+          if (classify_error(e->second) != Fault::kRecord) fail_command(config_, e->second, "looking up a " + entity);
+          results.rejected(index, "bitrix24: looking the " + entity + " up failed: " + e->second.text());
+          continue;
+        }
+        std::vector<Json> held = rows_of(found, slot('k', j));
+        if (held.empty()) {
+          results.unchanged(index);  // already gone
+          continue;
+        }
+        deletes.emplace_back(slot('d', j), command(method(config_.entity, "delete"), {{"id", text_of(held.front(), "ID")}}));
+        pending[slot('d', j)] = index;
+      }
+      if (deletes.empty()) continue;
+      BatchReply deleted = api.batch(deletes, true);
+      for (const auto& [key, index] : pending) {
+        if (auto e = deleted.errors.find(key); e != deleted.errors.end()) {
+          if (classify_error(e->second) != Fault::kRecord) fail_command(config_, e->second, "deleting a " + entity);
+          // Deleted in between (or by a first attempt whose answer was lost): gone is what mirror wants.
+          if (lower(e->second.description).find("not found") != std::string::npos) {
+            results.unchanged(index);
+          } else {
+            results.rejected(index, "bitrix24: Bitrix24 refused to delete the " + entity + ": " + e->second.text());
+          }
+        } else if (deleted.results.count(key)) {
+          results.deleted(index);
+        } else {
+          throw sdk::retry_error("bitrix24: the delete batch returned neither a result nor an error for a record");
+        }
+      }
+    }
+  }
+
  private:
   struct Input {
     size_t index;        // in the batch
@@ -595,5 +659,5 @@ class Bitrix24 : public sdk::Plugin {
 CONFLUX_PLUGIN(conflux::plugins::bitrix24::Bitrix24,
                {"bitrix24", "1.0.0", CONFLUX_KIND_SOURCE | CONFLUX_KIND_SINK,
                 "Bitrix24 CRM: reads contacts, leads and deals incrementally; writes unified records idempotently "
-                "through batch lookups and batch adds / updates",
-                conflux::plugins::bitrix24::kConfigSchema, R"(["contacts","leads","deals"])"})
+                "through batch lookups and batch adds / updates; deletes for mirror sync",
+                conflux::plugins::bitrix24::kConfigSchema, R"(["contacts","leads","deals"])", true})
