@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,35 @@ std::string lower(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::pair<size_t, size_t>> find_webhook_secret(std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t path = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (path == std::string_view::npos) return std::nullopt;
+  size_t end = url.find_first_of("?#", path);
+  if (end == std::string_view::npos) end = url.size();
+  // Walk the segments looking for rest / <digits> / <code>.
+  std::vector<std::pair<size_t, size_t>> segments;
+  for (size_t at = path + 1; at <= end;) {
+    size_t slash = url.find('/', at);
+    if (slash == std::string_view::npos || slash > end) slash = end;
+    segments.emplace_back(at, slash - at);
+    at = slash + 1;
+  }
+  auto is = [&](size_t i, auto predicate) {
+    std::string_view seg = url.substr(segments[i].first, segments[i].second);
+    return !seg.empty() && std::all_of(seg.begin(), seg.end(), predicate);
+  };
+  for (size_t i = 0; i + 2 < segments.size(); ++i) {
+    if (url.substr(segments[i].first, segments[i].second) != "rest") continue;
+    if (!is(i + 1, [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) continue;
+    if (segments[i + 2].second < 8 || !is(i + 2, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; })) {
+      continue;
+    }
+    return segments[i + 2];
+  }
+  return std::nullopt;
+}
+
 bool is_secret_param(std::string_view name) {
   static const std::array<std::string_view, 16> kNames = {
       "api_key", "apikey",    "hapikey", "key",         "access_token", "token",     "auth",   "client_secret",
@@ -29,6 +59,11 @@ bool is_secret_param(std::string_view name) {
 }
 
 std::string redact_url(std::string_view url) {
+  std::string masked;
+  if (auto code = find_webhook_secret(url)) {
+    masked = std::string(url.substr(0, code->first)) + "***" + std::string(url.substr(code->first + code->second));
+    url = masked;
+  }
   std::string out;
   out.reserve(url.size());
   // User-info: scheme://user:password@host -> scheme://***@host
@@ -120,6 +155,7 @@ void register_request_secrets(const Request& request) {
       register_secret(value);
     }
   }
+  if (auto code = find_webhook_secret(request.url)) register_secret(request.url.substr(code->first, code->second));
   size_t q = request.url.find('?');
   if (q != std::string::npos) {
     std::string_view query = std::string_view(request.url).substr(q + 1);

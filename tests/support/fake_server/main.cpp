@@ -1,7 +1,8 @@
-// conflux-fake-server: serves a dialect (generic, hubspot, salesforce, mailchimp or callrail) over a JSON data
-// file, for shell integration tests.
+// conflux-fake-server: serves a dialect (generic, hubspot, salesforce, mailchimp, callrail or bitrix24) over a
+// JSON data file, for shell integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail|bitrix24] [--port N]
+//                       [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
@@ -14,6 +15,8 @@
 // mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
 // callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
 // accounts by id.
+// bitrix24: "bitrix24" holds Bitrix24ApiOptions ({"webhook_secret":"..","tokens":[..],"bucket_burst":50,..}); the
+// collections are contact, lead and deal.
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
@@ -22,6 +25,7 @@
 #include <iostream>
 #include <string>
 
+#include "fake_server/bitrix24_api.hpp"
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
 #include "fake_server/callrail_api.hpp"
@@ -45,7 +49,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail] "
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail|bitrix24] "
                    "[--port N] [--gzip]\n";
       return 2;
     }
@@ -67,7 +71,7 @@ int main(int argc, char** argv) {
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
     if (dialect != "generic" && dialect != "hubspot" && dialect != "salesforce" && dialect != "mailchimp" &&
-        dialect != "callrail") {
+        dialect != "callrail" && dialect != "bitrix24") {
       throw std::runtime_error("unknown dialect '" + dialect + "'");
     }
     // Platform dialects check credentials themselves, to answer with the platform's error body.
@@ -95,6 +99,9 @@ int main(int argc, char** argv) {
       conflux::test::fake::CallRailApiOptions api;
       api.api_key = data.contains("auth") ? data["auth"].value("key", "") : "";
       conflux::test::fake::install_callrail_api(server, api);
+    } else if (dialect == "bitrix24") {
+      conflux::test::fake::install_bitrix24_api(
+          server, conflux::test::fake::Bitrix24ApiOptions::from_json(data.value("bitrix24", nlohmann::json())));
     } else {
       conflux::test::fake::GenericApiOptions api;
       api.default_page_size = data.value("page_size", api.default_page_size);

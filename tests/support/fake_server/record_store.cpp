@@ -171,6 +171,12 @@ void RecordStore::create_collection(const std::string& collection) {
   collections_[collection];
 }
 
+bool RecordStore::erase(const std::string& collection, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto c = collections_.find(collection);
+  return c != collections_.end() && c->second.erase(id) > 0;
+}
+
 void RecordStore::put(const std::string& collection, StoredRecord record) {
   std::lock_guard<std::mutex> lock(mutex_);
   collections_[collection][record.id] = std::move(record);

@@ -58,6 +58,8 @@ class RecordStore {
   size_t size(const std::string& collection) const;
   bool has_collection(const std::string& collection) const;
   void create_collection(const std::string& collection);
+  // Removes a record; false when there is none with that id.
+  bool erase(const std::string& collection, const std::string& id);
   // Adds or replaces a record as given (times included).
   void put(const std::string& collection, StoredRecord record);
   // Deletes a record; false when the collection does not hold it.

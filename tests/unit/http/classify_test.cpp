@@ -2,6 +2,8 @@
 // throttling, server and client errors.
 #include "conflux/http/classify.hpp"
 
+#include "conflux/http/retry.hpp"
+
 #include <catch2/catch.hpp>
 
 using conflux::http::ErrorKind;
@@ -73,6 +75,25 @@ TEST_CASE("Salesforce's daily allocation (403 REQUEST_LIMIT_EXCEEDED) is quota e
         ErrorKind::kAuth);
   // Only a 403 carries it.
   CHECK(conflux::http::classify(response(400, total)) == ErrorKind::kClient);
+}
+
+TEST_CASE("Bitrix24's 503 QUERY_LIMIT_EXCEEDED is rate limiting, other 503s are server errors", "[http][classify]") {
+  // Bitrix24's error body for its leaky bucket (b24restdocs error-codes.md, limits.md; API-FACTS [B5]).
+  const std::string limited = R"({"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"})";
+  CHECK(conflux::http::classify(response(503, limited)) == ErrorKind::kRateLimited);
+  CHECK(conflux::http::is_rate_limited_503(response(503, limited)));
+  // Retried even by a policy that does not retry 503 as a server error.
+  conflux::http::RetryPolicy no_503;
+  no_503.retry_statuses = {500};
+  CHECK(conflux::http::should_retry(no_503, conflux::http::classify(response(503, limited)), 503));
+  CHECK_FALSE(conflux::http::should_retry(no_503, conflux::http::classify(response(503)), 503));
+  // The code elsewhere, another error, a body that is not JSON, or another status: not a rate limit.
+  CHECK(conflux::http::classify(response(503, R"({"error_description":"QUERY_LIMIT_EXCEEDED"})")) == ErrorKind::kServer);
+  CHECK(conflux::http::classify(response(503, R"({"error":"INTERNAL_SERVER_ERROR"})")) == ErrorKind::kServer);
+  CHECK(conflux::http::classify(response(503, "QUERY_LIMIT_EXCEEDED")) == ErrorKind::kServer);
+  CHECK(conflux::http::classify(response(503)) == ErrorKind::kServer);
+  CHECK(conflux::http::classify(response(500, limited)) == ErrorKind::kServer);
+  CHECK(conflux::http::classify(response(400, limited)) == ErrorKind::kClient);
 }
 
 TEST_CASE("outcomes map to the Status code that tells the caller what to do", "[http][classify]") {

@@ -71,17 +71,19 @@ TEST_CASE("request logs and error messages never show a secret", "[http][redacti
   const std::string kFormSecret = "body-client-secret-5b6c";
   const std::string kJsonPassword = "body-json-password-8d8d";
   const std::string kPathSecret = "path-webhook-0e0e0e0e";  // Bitrix24 puts its webhook secret in the path
+  const std::string kWebhookCode = "x7k2abc9def0ghij";        // the same, never registered: found by its shape
   const std::string kClientSecret = "oauth-client-secret-1a1a";
   const std::string kRefreshToken = "oauth-refresh-2b2b2b2b";
   const std::string kIssuedToken = "oauth-issued-access-3c3c3c";
   const std::vector<std::string> all = {kBearer,       kHeaderKey,   kApiKeyParam,  kAccessTokenParam,
                                         kClientApiId,  kFormSecret,  kJsonPassword, kPathSecret,
-                                        kClientSecret, kRefreshToken, kIssuedToken};
+                                        kClientSecret, kRefreshToken, kIssuedToken, kWebhookCode};
 
   fake::FakeServer server;
   server.route("GET", "/echo", [](const fake::Request& r) { return echo(r, 400); });
   server.route("POST", "/echo", [](const fake::Request& r) { return echo(r, 422); });
   server.route("GET", "/rest/1/{secret}/crm.contact.list", [](const fake::Request& r) { return echo(r, 404); });
+  server.route("POST", "/rest/7/{secret}/{method}", [](const fake::Request& r) { return echo(r, 503); });
   server.route("GET", "/flaky", [](const fake::Request& r) { return echo(r, 503); });
   server.route("POST", "/oauth/token", [&](const fake::Request&) {
     return fake::Response::json(200, {{"access_token", kIssuedToken}, {"expires_in", 3600}});
@@ -131,6 +133,15 @@ TEST_CASE("request logs and error messages never show a secret", "[http][redacti
     webhook.url = base + "/rest/1/" + kPathSecret + "/crm.contact.list";
     report(client.send(webhook));
 
+    // An unregistered webhook code in the path (a literal webhook_url in a pipeline file), retried twice.
+    conflux::http::Request bitrix;
+    bitrix.method = "POST";
+    bitrix.url = base + "/rest/7/" + kWebhookCode + "/crm.contact.list.json";
+    bitrix.headers = {{"Content-Type", "application/json"}};
+    bitrix.body = R"({"select":["ID"]})";
+    bitrix.max_attempts = 3;
+    report(client.send(bitrix));
+
     conflux::http::Request flaky;
     flaky.url = base + "/flaky?token=" + kAccessTokenParam;
     flaky.max_attempts = 3;  // two "retrying" warnings and a final one
@@ -152,6 +163,7 @@ TEST_CASE("request logs and error messages never show a secret", "[http][redacti
   // The log really holds the request lines and the echoed errors, with redaction markers.
   REQUIRE_THAT(log, Catch::Contains("GET " + base + "/echo?limit=10&api_key=***"));
   REQUIRE_THAT(log, Catch::Contains("retrying in"));
+  REQUIRE_THAT(log, Catch::Contains("POST " + base + "/rest/7/***/crm.contact.list.json -> 503"));
   REQUIRE_THAT(log, Catch::Contains("POST " + base + "/oauth/token -> 200"));
   REQUIRE_THAT(log, Catch::Contains("request failed"));
   REQUIRE_THAT(log, Catch::Contains("***"));
@@ -172,4 +184,23 @@ TEST_CASE("redact_url hides secret query values and user-info", "[http][redactio
   CHECK(conflux::http::is_secret_param("clientApiId"));
   CHECK(conflux::http::is_secret_param("REFRESH_TOKEN"));
   CHECK_FALSE(conflux::http::is_secret_param("limit"));
+}
+
+TEST_CASE("redact_url hides a Bitrix24 webhook code in the path, and only that", "[http][redaction]") {
+  using conflux::http::redact_url;
+  CHECK(redact_url("https://b24-x1.bitrix24.ru/rest/1/x7k2abc9def0ghij/crm.contact.list.json?start=50") ==
+        "https://b24-x1.bitrix24.ru/rest/1/***/crm.contact.list.json?start=50");
+  CHECK(redact_url("https://b24-x1.bitrix24.ru/rest/12/QWERTYUIOPASDFGH/") == "https://b24-x1.bitrix24.ru/rest/12/***/");
+  CHECK(redact_url("http://127.0.0.1:8080/rest/1/abcdefghijklmnop/batch.json") ==
+        "http://127.0.0.1:8080/rest/1/***/batch.json");
+  auto at = conflux::http::find_webhook_secret("https://p.bitrix24.de/rest/1/x7k2abc9def0ghij/batch");
+  REQUIRE(at);
+  CHECK(std::string("https://p.bitrix24.de/rest/1/x7k2abc9def0ghij/batch").substr(at->first, at->second) ==
+        "x7k2abc9def0ghij");
+  // OAuth calls, method names, short segments and other REST paths are left alone.
+  CHECK(redact_url("https://p.bitrix24.de/rest/crm.contact.list.json") == "https://p.bitrix24.de/rest/crm.contact.list.json");
+  CHECK(redact_url("https://p.bitrix24.de/rest/1/batch.json") == "https://p.bitrix24.de/rest/1/batch.json");
+  CHECK(redact_url("https://jira.x.io/rest/api/2/issue/ABC12345") == "https://jira.x.io/rest/api/2/issue/ABC12345");
+  CHECK(redact_url("https://x.io/rest/1/crm.deal.add") == "https://x.io/rest/1/crm.deal.add");
+  CHECK_FALSE(conflux::http::find_webhook_secret("https://x.io/other/1/x7k2abc9def0ghij/m"));
 }
