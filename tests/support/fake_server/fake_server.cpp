@@ -467,16 +467,22 @@ std::vector<LoggedRequest> FakeServer::requests() const {
 
 nlohmann::json FakeServer::stats() const {
   nlohmann::json by_status = nlohmann::json::object();
+  nlohmann::json by_method = nlohmann::json::object();
   size_t total = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& r : log_) by_status[std::to_string(r.status)] = by_status.value(std::to_string(r.status), 0) + 1;
+    for (const auto& r : log_) {
+      by_status[std::to_string(r.status)] = by_status.value(std::to_string(r.status), 0) + 1;
+      by_method[r.method] = by_method.value(r.method, 0) + 1;
+    }
     total = log_.size();
   }
   return {{"requests", total},
           {"by_status", by_status},
+          {"by_method", by_method},
           {"connections", connection_count()},
           {"max_in_flight", max_in_flight()},
+          {"max_requests_in_1s", max_requests_in_window(std::chrono::seconds(1))},
           {"max_requests_in_10s", max_requests_in_window(std::chrono::seconds(10))},
           {"pending_faults", pending_faults()}};
 }

@@ -1,11 +1,14 @@
-// conflux-fake-server: serves a dialect (generic, or hubspot) over a JSON data file, for shell integration tests.
+// conflux-fake-server: serves a dialect (generic, hubspot or amocrm) over a JSON data file, for shell integration
+// tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|amocrm] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
 // hubspot: "auth" gives the one accepted bearer token (answered with HubSpot's 401 body otherwise); "hubspot" holds
 // HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"daily_limit":0,"max_batch":100}).
+// amocrm: "auth" likewise (amoCRM's 401 problem body otherwise); "amocrm" holds AmoCrmApiOptions
+// ({"rate_limit_requests":7,"rate_limit_window_ms":1000,"retry_after":"","max_batch":250,"custom_fields":{..}}).
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
@@ -14,6 +17,7 @@
 #include <iostream>
 #include <string>
 
+#include "fake_server/amocrm_api.hpp"
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
 #include "fake_server/hubspot_api.hpp"
@@ -34,7 +38,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot] [--port N] [--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|amocrm] [--port N] [--gzip]\n";
       return 2;
     }
   }
@@ -54,8 +58,10 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot") throw std::runtime_error("unknown dialect '" + dialect + "'");
-    // The hubspot dialect checks its token itself, to answer with HubSpot's error body.
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "amocrm") {
+      throw std::runtime_error("unknown dialect '" + dialect + "'");
+    }
+    // The platform dialects check their token themselves, to answer with the platform's error body.
     if (data.contains("auth") && dialect == "generic") {
       server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
     }
@@ -63,10 +69,13 @@ int main(int argc, char** argv) {
     for (const auto& f : data.value("faults", nlohmann::json::array())) {
       server.add_fault(conflux::test::fake::Fault::from_json(f));
     }
+    const std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
     if (dialect == "hubspot") {
-      std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
       conflux::test::fake::install_hubspot_api(
           server, conflux::test::fake::HubSpotApiOptions::from_json(data.value("hubspot", nlohmann::json()), token));
+    } else if (dialect == "amocrm") {
+      conflux::test::fake::install_amocrm_api(
+          server, conflux::test::fake::AmoCrmApiOptions::from_json(data.value("amocrm", nlohmann::json()), token));
     } else {
       conflux::test::fake::GenericApiOptions api;
       api.default_page_size = data.value("page_size", api.default_page_size);
