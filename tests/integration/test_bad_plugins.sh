@@ -41,11 +41,11 @@ expect_code 2
 
 pipeline major wrong_major '{}'
 run_conflux run major.yaml
-expect_one_line_error "conflux-wrong_major.so" "built for plugin ABI 2.0, but this host speaks ABI 1.1"
+expect_one_line_error "conflux-wrong_major.so" "built for plugin ABI 2.0, but this host speaks ABI 1.2"
 
 pipeline minor newer_minor '{}'
 run_conflux run minor.yaml
-expect_one_line_error "conflux-newer_minor.so" "newer than this host's 1.1"
+expect_one_line_error "conflux-newer_minor.so" "newer than this host's 1.2"
 
 # An old plugin with a smaller conflux_plugin and conflux_field must load and run.
 pipeline old old_struct '{count: 2500}'

@@ -96,6 +96,7 @@ tail -n +$((half + 2)) all.csv >> people.csv
 run_conflux run pipeline.yaml --json
 expect_code 0
 expect_eq "$(summary_field in)" "$((total - half))" "records read by run 2"
+run2_json=$OUT
 read -r profiles2 pure2 whole2 stored2 <<<"$(graph_stats)"
 expect_eq "$stored2" "$total" "every record of both runs belongs to exactly one profile"
 at_least "$pure2" 0.95 "profiles holding one person"
@@ -111,9 +112,16 @@ for line in open('ids1.txt'):
     assert merged is None or rows[merged][0] < seq, (pid, merged)
 PY
 pass
-# An added record never reuses an id of run 1 for a different set of people: every run-1 id still names records.
+# One CRM record per live profile: the golden records of profiles absorbed by a cross-run merge are deleted.
+profile_counts() {  # "<live> <merged>" profiles of the graph
+  python3 -c "import sqlite3; db = sqlite3.connect('.conflux/state.db'); print(*db.execute(\"SELECT sum(merged_into IS NULL), sum(merged_into IS NOT NULL) FROM identity_profiles WHERE pipeline='people'\").fetchone())"
+}
+read -r live2 merged2 <<<"$(profile_counts)"
 run_conflux crm count pipeline.yaml
-at_least "$OUT" "$profiles1" "CRM records after run 2"
+expect_eq "$OUT" "$live2" "one CRM record per live profile after run 2 ($merged2 absorbed)"
+OUT=$run2_json
+expect_eq "$(summary_field deleted)" "$merged2" "run 2 deleted the golden record of every profile it absorbed"
+expect_eq "$(summary_field balanced)" "True" "balance of run 2"
 
 # --- explain and unmerge ---------------------------------------------------------------------------------------
 read -r profile a b <<<"$(python3 - <<'PY'
@@ -149,6 +157,51 @@ after_a=$(python3 -c "import sqlite3,sys; print(sqlite3.connect('.conflux/state.
 after_b=$(python3 -c "import sqlite3,sys; print(sqlite3.connect('.conflux/state.db').execute('SELECT profile_id FROM identity_records WHERE record_key=?', (sys.argv[1],)).fetchone()[0])" "$b")
 expect_eq "$after_a" "$profile" "the kept record stays in its profile"
 expect_eq "$after_b" "$new_profile" "the split-off record stays apart after a later run"
+read -r live3 merged3 <<<"$(profile_counts)"
+run_conflux crm count pipeline.yaml
+expect_eq "$OUT" "$live3" "one CRM record per live profile after the unmerge"
+
+# --- a cross-run merge deletes the absorbed profile's golden record from the CRM -----------------------------------
+mkdir merge && cd merge
+printf 'source,source_id,email,crm_id,first_name\ns1,1,a@x.com,,Ivan\ns2,2,,C1,Ivan\ns3,9,z@x.com,,Olga\n' > people.csv
+cat > merge.yaml <<'YAML'
+version: 1
+pipeline: merge
+state: {path: state.db}
+sources:
+  - name: people
+    plugin: csv
+    config: {path: people.csv}
+stages:
+  - name: resolve
+    type: identity
+    identifiers:
+      - {field: crm_id, type: id, max_per_profile: 1}
+      - {field: email, type: email}
+sink: {name: crm, type: local_crm, config: {path: crm.db, match_key: profile_id}, sync: {key: profile_id}}
+YAML
+run_conflux run merge.yaml --json
+expect_code 0
+run_conflux crm count merge.yaml
+expect_eq "$OUT" "3" "three profiles before the bridging record"
+echo 's3,3,a@x.com,C1,Ivan' >> people.csv  # shares the e-mail of P00000001 and the CRM id of P00000002
+run_conflux run merge.yaml --json
+expect_code 0
+expect_eq "$(summary_field deleted)" "1" "the absorbed profile's golden record is deleted"
+expect_eq "$(summary_field balanced)" "True" "balance of the merging run"
+run_conflux crm count merge.yaml
+expect_eq "$OUT" "2" "one CRM record per live profile after the merge"
+run_conflux crm show merge.yaml --key P00000002
+expect_code 1
+expect_err "no contact with id or key 'P00000002'"
+run_conflux crm show merge.yaml --key P00000001
+expect_code 0
+expect_out '"crm_id": "C1"'
+echo 's4,4,q@x.com,,Petr' >> people.csv
+run_conflux run merge.yaml --json
+expect_code 0
+expect_eq "$(summary_field deleted)" "0" "a withdrawn record is deleted once: the ledger forgot it"
+cd ..
 
 # --- config validation -------------------------------------------------------------------------------------------
 sed 's/- {name: city, comparator: jaro_winkler, thresholds: \[0.9\]}/- {name: crm_id, comparator: exact}/' pipeline.yaml > bad.yaml

@@ -40,8 +40,11 @@ expect_eq "$(sink_field deleted)" "2" "records deleted because they left the sou
 expect_eq "$(summary_field balanced)" "True" "balance"
 run_conflux crm count mirror.yaml
 expect_eq "$OUT" "4" "crm rows after the mirror run"
-run_conflux crm show mirror.yaml p4@example.com
-[ "$CODE" -ne 0 ] || fail "p4 left the source and must be gone from the CRM"
+run_conflux crm show mirror.yaml --key p4@example.com
+expect_code 1
+expect_err "no contact with id or key 'p4@example.com'"
+run_conflux crm show mirror.yaml --key p1@example.com
+expect_code 0
 
 # A source that suddenly returns nothing must not wipe the target.
 people
@@ -69,6 +72,39 @@ YAML
 run_conflux run bad_mirror.yaml
 expect_code 2
 expect_err "cannot mirror"
+
+# Mirror through a plugin sink (ABI 1.2 delete_batch): deletes what left the source; a delete the target refuses
+# fails the run and is tried again by the next mirror run.
+cat >plugin_mirror.yaml <<YAML
+version: 1
+pipeline: plugin_mirror
+state: {path: state_plugin.db}
+settings:
+  plugin_dirs: ["$CONFLUX_TEST_PLUGIN_DIR"]
+sources:
+  - name: people
+    plugin: csv
+    config: {path: people.csv}
+sink:
+  name: store
+  plugin: keyed_store_sink
+  config: {path: store.json, key: email, refuse_delete: p3@example.com}
+  sync: {key: email, mirror: true}
+YAML
+store_keys() { python3 -c 'import json; print(" ".join(sorted(json.load(open("store.json")))))'; }
+people 1 2 3 4
+run_conflux run plugin_mirror.yaml --json
+expect_code 0
+expect_eq "$(store_keys)" "p1@example.com p2@example.com p3@example.com p4@example.com" "plugin store after the first run"
+people 1
+run_conflux run plugin_mirror.yaml --json
+expect_code 1
+expect_err "the target refused to delete a record: keyed_store: 'p3@example.com' is locked"
+sed -i 's/, refuse_delete: p3@example.com//' plugin_mirror.yaml
+run_conflux run plugin_mirror.yaml --json
+expect_code 0
+expect_eq "$(summary_field balanced)" "True" "balance"
+expect_eq "$(store_keys)" "p1@example.com" "the refused delete goes through once the target allows it"
 
 # update_only: known contacts are updated, unknown ones are dead-lettered with the reason, none is created.
 people 1 7

@@ -63,7 +63,8 @@ std::string context_to_pointer(const std::vector<std::string>& context) {
 
 bool is_generic(const std::string& message) {
   return message.find("Failed to validate against schema associated with property") == 0 ||
-         message.find("Failed to validate item #") == 0 || message.find("Failed to validate against child schema") == 0;
+         message.find("Failed to validate item #") == 0 || message.find("Failed to validate against child schema") == 0 ||
+         message.find("Failed to validate against a conditional schema") == 0;
 }
 
 // True when a non-generic message exists at `pointer` or below it.

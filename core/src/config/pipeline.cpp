@@ -35,6 +35,11 @@ const std::vector<std::string>& builtin_sink_types() {
   return types;
 }
 
+const std::vector<std::string>& builtin_source_types() {
+  static const std::vector<std::string> types = {"rest"};
+  return types;
+}
+
 namespace {
 
 class Loader {
@@ -107,6 +112,67 @@ class Loader {
         i = close + 1;
       }
       value = out;
+    }
+  }
+
+  // Below a built-in source's config, what the pipeline schema does not allow, said the way check_keys says it:
+  // unknown keys with a suggestion, and enum values with the nearest allowed one. Follows $ref, properties, items
+  // and map values. Enum problems are shape problems (counted in `shape_problems`); every pointer reported goes to
+  // `reported`, so the schema's own, vaguer message for it is dropped.
+  void check_by_schema(const nlohmann::json& value, const nlohmann::json& node, const std::string& pointer,
+                       const std::string& what, std::set<std::string>& reported, size_t& shape_problems) {
+    const nlohmann::json* schema = &node;
+    std::string name = what;
+    while (schema->is_object() && schema->contains("$ref") && (*schema)["$ref"].is_string()) {
+      const std::string ref = (*schema)["$ref"].get<std::string>();
+      const std::string prefix = "#/definitions/";
+      if (ref.rfind(prefix, 0) != 0 || !pipeline_schema()["definitions"].contains(ref.substr(prefix.size()))) return;
+      const std::string definition = ref.substr(prefix.size());
+      if (definition == "rest") name = "the rest source's config";
+      else if (definition == "rest_stream") name = "a stream";
+      schema = &pipeline_schema()["definitions"][definition];
+    }
+    if (!schema->is_object()) return;
+    if (value.is_object() && schema->contains("properties")) {
+      const nlohmann::json& properties = (*schema)["properties"];
+      std::vector<std::string> known;
+      for (auto it = properties.begin(); it != properties.end(); ++it) known.push_back(it.key());
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        const std::string at = pointer_append(pointer, it.key());
+        if (properties.contains(it.key())) {
+          // An enum value is named after its object: "unknown paginator type 'ofset'".
+          const bool leaf = properties[it.key()].is_object() && properties[it.key()].contains("enum");
+          check_by_schema(it.value(), properties[it.key()], at, leaf ? what + " " + it.key() : it.key(), reported,
+                          shape_problems);
+        } else if (schema->value("additionalProperties", nlohmann::json(true)) == false) {
+          report(at, "unknown key '" + it.key() + "' in " + name + did_you_mean(it.key(), known), true);
+          reported.insert(at);
+        }
+      }
+    } else if (value.is_object() && schema->contains("additionalProperties") &&
+               (*schema)["additionalProperties"].is_object()) {
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        check_by_schema(it.value(), (*schema)["additionalProperties"], pointer_append(pointer, it.key()), it.key(),
+                        reported, shape_problems);
+      }
+    } else if (value.is_array() && schema->contains("items")) {
+      for (size_t i = 0; i < value.size(); ++i) {
+        check_by_schema(value[i], (*schema)["items"], pointer_append(pointer, std::to_string(i)), name, reported,
+                        shape_problems);
+      }
+    } else if (value.is_string() && schema->contains("enum") && (*schema)["enum"].is_array()) {
+      std::vector<std::string> allowed;
+      for (const auto& e : (*schema)["enum"]) {
+        if (e.is_string()) allowed.push_back(e.get<std::string>());
+      }
+      const std::string text = value.get<std::string>();
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
+        std::string list;
+        for (size_t i = 0; i < allowed.size(); ++i) list += (i ? ", " : "") + allowed[i];
+        report(pointer, "unknown " + name + " '" + text + "'" + did_you_mean(text, allowed) + "; one of: " + list);
+        reported.insert(pointer);
+        ++shape_problems;
+      }
     }
   }
 
@@ -212,11 +278,22 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
   if (doc.root.contains("sources") && doc.root["sources"].is_array()) {
     for (size_t i = 0; i < doc.root["sources"].size(); ++i) {
       loader.check_keys(doc.root["sources"][i], "/sources/" + std::to_string(i),
-                        {"name", "plugin", "config", "streams", "stages"}, "a source");
+                        {"name", "type", "plugin", "config", "streams", "stages"}, "a source");
     }
   }
   if (doc.root.contains("sink")) {
     loader.check_keys(doc.root["sink"], "/sink", {"name", "type", "plugin", "config", "stream", "sync"}, "the sink");
+  }
+  // Built-in sources' configs are part of the pipeline schema: their keys and enum values get the same treatment.
+  std::set<std::string> reported;
+  size_t enum_problems = 0;
+  if (doc.root.contains("sources") && doc.root["sources"].is_array()) {
+    for (size_t i = 0; i < doc.root["sources"].size(); ++i) {
+      const nlohmann::json& s = doc.root["sources"][i];
+      if (!s.is_object() || s.value("type", nlohmann::json()) != "rest" || !s.contains("config")) continue;
+      loader.check_by_schema(s["config"], {{"$ref", "#/definitions/rest"}}, "/sources/" + std::to_string(i) + "/config",
+                             "config", reported, enum_problems);
+    }
   }
 
   static const auto schema = JsonSchema::compile(pipeline_schema(), "pipeline.schema.json");
@@ -224,12 +301,12 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
   const size_t shape_problems_before = diagnostics.size();
   for (const SchemaViolation& v : (*schema)->validate(doc.root)) {
     // Unknown keys were reported above with a suggestion; the schema's version of that message adds nothing.
-    if (v.message.find("could not be validated") != std::string::npos) continue;
+    if (v.message.find("could not be validated") != std::string::npos || reported.count(v.pointer)) continue;
     loader.report(v.pointer, v.message);
   }
   // Unknown keys and unresolved references leave a usable shape, so later checks still run and report too; a schema
-  // violation (wrong type, missing key) does not.
-  if (diagnostics.size() != shape_problems_before) return failed();
+  // violation (wrong type, missing key, a value not in an enum) does not.
+  if (diagnostics.size() != shape_problems_before || enum_problems > 0) return failed();
 
   const nlohmann::json& root = doc.root;
   config.name = root["pipeline"].get<std::string>();
@@ -262,7 +339,8 @@ Result<PipelineConfig> load_pipeline(const std::string& path, std::vector<Diagno
     SourceConfig source;
     source.pointer = pointer;
     source.name = s["name"].get<std::string>();
-    source.plugin = s["plugin"].get<std::string>();
+    source.type = s.value("type", "");
+    source.plugin = s.value("plugin", "");
     source.config = s.value("config", nlohmann::json::object());
     resolve_config_paths(source.config, base);
     for (const auto& stream : s.value("streams", nlohmann::json::array())) source.streams.push_back(stream.get<std::string>());

@@ -184,8 +184,80 @@ class Runner {
     Status drained = drain();
     if (!status.is_ok()) return status;
     CONFLUX_RETURN_IF_ERROR(drained);
-    if (plan_.sink_sync.mirror && !cancelled_ && !options_.limit && !options_.dry_run) return mirror_deletes();
+    if (cancelled_ || options_.dry_run) return Status::ok();
+    CONFLUX_RETURN_IF_ERROR(delete_withdrawn());
+    if (plan_.sink_sync.mirror && !options_.limit) return mirror_deletes();
     return Status::ok();
+  }
+
+  // Records the stages withdrew (Transform::withdrawn) are deleted from the sink. With a sync key only those the
+  // ledger says the sink holds are sent, so a withdrawal is tried until the sink confirms it, and never again after.
+  Status delete_withdrawn() {
+    std::vector<Record> withdrawn;
+    auto collect = [&](std::vector<StageRef>& refs) {
+      for (auto& ref : refs) {
+        for (Record& r : ref.stage->transform->withdrawn()) withdrawn.push_back(std::move(r));
+      }
+    };
+    for (auto& refs : source_stage_refs_) collect(refs);
+    collect(shared_stage_refs_);
+    if (withdrawn.empty()) return Status::ok();
+    if (!plan_.sink->can_delete()) {
+      log_->warn("{} record(s) withdrawn by stages (e.g. profiles merged into others) stay in sink '{}', which cannot "
+                 "delete", withdrawn.size(), plan_.sink_name);
+      return Status::ok();
+    }
+    std::vector<std::string> ledger_keys;
+    if (!plan_.sink_sync.key.empty()) {
+      for (const Record& r : withdrawn) ledger_keys.push_back(sync_key(r));
+      auto held = store_.ledger_lookup(plan_.pipeline, plan_.sink_name, ledger_keys);
+      if (!held) return held.status().with_context("withdrawn records");
+      std::vector<Record> kept;
+      ledger_keys.clear();
+      for (Record& r : withdrawn) {
+        std::string key = sync_key(r);
+        if (held->count(key) == 0) continue;
+        ledger_keys.push_back(std::move(key));
+        kept.push_back(std::move(r));
+      }
+      withdrawn = std::move(kept);
+      if (withdrawn.empty()) return Status::ok();
+    }
+    std::vector<std::string> key_fields;
+    for (const Field& f : withdrawn.front().fields()) key_fields.push_back(f.name);
+    std::vector<std::vector<std::string>> keys;
+    for (const Record& r : withdrawn) {
+      std::vector<std::string> parts;
+      for (const std::string& name : key_fields) {
+        const Value* v = r.find(name);
+        parts.push_back(v == nullptr ? std::string() : v->to_text());
+      }
+      keys.push_back(std::move(parts));
+    }
+    auto count = delete_from_sink(key_fields, keys, ledger_keys);
+    if (!count) return count.status().with_context("withdrawn records");
+    log_->info("deleted {} record(s) the stages withdrew (profiles merged into others)", *count);
+    return Status::ok();
+  }
+
+  // Deletes `keys` (values of `key_fields`) from the sink, makes that durable, forgets `ledger_keys` and counts
+  // what was deleted in the summaries.
+  Result<uint64_t> delete_from_sink(const std::vector<std::string>& key_fields,
+                                    const std::vector<std::vector<std::string>>& keys,
+                                    const std::vector<std::string>& ledger_keys) {
+    std::vector<bool> deleted;
+    CONFLUX_RETURN_IF_ERROR(plan_.sink->remove(key_fields, keys, deleted).with_context(
+        "sink '" + plan_.sink_name + "' delete"));
+    CONFLUX_RETURN_IF_ERROR(plan_.sink->flush());
+    uint64_t count = 0;
+    for (bool d : deleted) count += d ? 1 : 0;
+    // Keys the target no longer had are forgotten too: either way they are gone.
+    if (!ledger_keys.empty()) CONFLUX_RETURN_IF_ERROR(store_.ledger_remove(plan_.pipeline, plan_.sink_name, ledger_keys));
+    sink_summary_->deleted += count;
+    summary_.deleted += count;
+    committed_.stages.back().deleted += count;
+    committed_.deleted += count;
+    return count;
   }
 
   // After a complete mirror run: the records the sink accepted in earlier runs (the ledger) that this run did not
@@ -210,19 +282,9 @@ class Runner {
       parts.push_back(key.substr(begin));
       keys.push_back(std::move(parts));
     }
-    std::vector<bool> deleted;
-    CONFLUX_RETURN_IF_ERROR(plan_.sink->remove(plan_.sink_sync.key, keys, deleted).with_context(
-        "sink '" + plan_.sink_name + "' mirror delete"));
-    CONFLUX_RETURN_IF_ERROR(plan_.sink->flush());
-    uint64_t count = 0;
-    for (bool d : deleted) count += d ? 1 : 0;
-    // Keys the target no longer had are forgotten too: either way they are gone.
-    CONFLUX_RETURN_IF_ERROR(store_.ledger_remove(plan_.pipeline, plan_.sink_name, *unseen));
-    sink_summary_->deleted += count;
-    summary_.deleted += count;
-    committed_.stages.back().deleted += count;
-    committed_.deleted += count;
-    log_->info("mirror sync: deleted {} record(s) that left the sources", count);
+    auto count = delete_from_sink(plan_.sink_sync.key, keys, *unseen);
+    if (!count) return count.status().with_context("mirror sync");
+    log_->info("mirror sync: deleted {} record(s) that left the sources", *count);
     return Status::ok();
   }
 
@@ -1003,7 +1065,10 @@ std::string RunSummary::to_text() const {
                 static_cast<unsigned long long>(unchanged), static_cast<unsigned long long>(dropped),
                 static_cast<unsigned long long>(dead_lettered), balanced() ? "balanced" : "NOT BALANCED");
   out << line;
-  if (deleted > 0) out << "  mirror sync deleted " << deleted << " record(s) from the target that left the sources\n";
+  if (deleted > 0) {
+    out << "  deleted " << deleted << " record(s) from the target (mirror sync: they left the sources; identity: "
+        << "their profiles merged into others)\n";
+  }
   if (stop_reason == "quota") {
     out << "  stopped: " << error << "\n  the committed batches are kept; the next run resumes from them once the quota resets\n";
   } else if (!error.empty()) {

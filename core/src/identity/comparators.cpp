@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "conflux/common/civil_date.hpp"
+
 namespace conflux::identity {
 
 double jaro_winkler(std::string_view a, std::string_view b, double floor) {
@@ -141,15 +143,6 @@ int damerau_levenshtein(std::string_view a, std::string_view b, int max) {
   return bounded_edit_distance<true>(a, b, max);
 }
 
-int32_t days_from_civil(int32_t year, int32_t month, int32_t day) {
-  year -= month <= 2 ? 1 : 0;
-  const int32_t era = (year >= 0 ? year : year - 399) / 400;
-  const int32_t yoe = year - era * 400;
-  const int32_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const int32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 namespace {
 
 bool read_digits(std::string_view text, size_t at, size_t count, int32_t& out) {
@@ -187,7 +180,7 @@ std::optional<Date> parse_date(std::string_view text) {
     ok = read_digits(text, 6, 4, d.year) && read_digits(text, 3, 2, d.month) && read_digits(text, 0, 2, d.day);
   }
   if (!ok || !valid_day(d.year, d.month, d.day)) return std::nullopt;
-  d.days = days_from_civil(d.year, d.month, d.day);
+  d.days = static_cast<int32_t>(conflux::days_from_civil(d.year, d.month, d.day));
   return d;
 }
 

@@ -74,6 +74,21 @@ Result<std::map<std::string, int64_t>> GraphStore::live_profiles(const std::stri
   return out;
 }
 
+Result<std::vector<std::string>> GraphStore::merged_profiles(const std::string& pipeline) {
+  auto st = db_.prepare(
+      "SELECT profile_id FROM identity_profiles WHERE pipeline = ?1 AND merged_into IS NOT NULL ORDER BY seq");
+  if (!st) return st.status();
+  CONFLUX_RETURN_IF_ERROR(st->bind_text(1, pipeline));
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.push_back(st->column_text(0));
+  }
+  return out;
+}
+
 Result<std::optional<std::string>> GraphStore::resolve_profile(const std::string& pipeline, const std::string& profile_id) {
   std::string current = profile_id;
   for (int hops = 0; hops < 1000; ++hops) {

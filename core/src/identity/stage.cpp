@@ -158,10 +158,31 @@ class IdentityStage final : public engine::Transform {
 
   bool holds_records() const override { return true; }
 
+  // Golden records of every profile merged into another: the engine deletes those the sink still holds. Only in
+  // profile mode; in record mode the records themselves carry the surviving profile_id once re-emitted.
+  std::vector<Record> withdrawn() override { return std::move(withdrawn_); }
+
   Status finish(std::vector<Record>& out, std::vector<engine::Rejected>& rejected) override {
-    if (held_.empty()) return Status::ok();
     auto store = GraphStore::open(config_.graph_path);
     if (!store) return store.status().with_context("identity graph");
+    const std::string& pipeline = config_.graph_name;
+    CONFLUX_RETURN_IF_ERROR(resolve_held(*store, out, rejected));
+    if (!config_.emit_records) {
+      auto merged = store->merged_profiles(pipeline);
+      if (!merged) return merged.status();
+      for (const std::string& id : *merged) {
+        Record golden;
+        golden.append("profile_id", Value::string(id));
+        withdrawn_.push_back(std::move(golden));
+      }
+    }
+    return Status::ok();
+  }
+
+ private:
+  Status resolve_held(GraphStore& graph, std::vector<Record>& out, std::vector<engine::Rejected>& rejected) {
+    if (held_.empty()) return Status::ok();
+    GraphStore* store = &graph;
     const std::string& pipeline = config_.graph_name;
     auto stored = store->records(pipeline);
     if (!stored) return stored.status();
@@ -299,7 +320,6 @@ class IdentityStage final : public engine::Transform {
     return Status::ok();
   }
 
- private:
   // Why the records of `absorbed` joined `surviving`: the links of the cluster that cross between records of
   // different earlier profiles or reach this run's records, as JSON (at most 20).
   std::string evidence(const Resolution& resolution, const Prepared& prepared, const std::vector<std::string>& keys,
@@ -373,6 +393,7 @@ class IdentityStage final : public engine::Transform {
 
   StageConfig config_;
   std::vector<Record> held_;
+  std::vector<Record> withdrawn_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "conflux/crm/local_crm.hpp"
+#include "conflux/rest/rest_source.hpp"
 #include "conflux/transforms/builtin.hpp"
 
 namespace conflux::pipeline {
@@ -251,6 +252,33 @@ class Builder {
     return out;
   }
 
+  // The built-in rest source: its config's own checks, the stream names the pipeline asks for, then the source.
+  std::unique_ptr<engine::Source> rest_source(const config::SourceConfig& source) {
+    std::vector<rest::ConfigProblem> problems;
+    auto parsed = rest::parse_rest_config(source.config, config_.directory, problems);
+    for (const auto& p : problems) {
+      report(source.pointer + "/config" + p.pointer, "rest source '" + source.name + "': " + p.message, p.at_key);
+    }
+    if (!parsed) return nullptr;
+    std::vector<std::string> offered;
+    for (const auto& stream : parsed->streams) offered.push_back(stream.name);
+    bool streams_ok = true;
+    for (size_t i = 0; i < source.streams.size(); ++i) {
+      if (std::find(offered.begin(), offered.end(), source.streams[i]) == offered.end()) {
+        report(source.pointer + "/streams/" + std::to_string(i),
+               "rest source '" + source.name + "' has no stream '" + source.streams[i] + "'" +
+                   config::did_you_mean(source.streams[i], offered));
+        streams_ok = false;
+      }
+    }
+    if (!streams_ok || !options_.instantiate) return nullptr;
+    rest::SourceOptions options;
+    options.logger_name = config_.name + "/" + source.name + "/rest";
+    options.cancel = options_.cancel;
+    options.body_retries = config_.settings.retries;
+    return rest::make_rest_source(std::move(*parsed), options);
+  }
+
   Result<engine::Plan> build() {
     const size_t before = diagnostics_.size();
     engine::Plan plan;
@@ -261,9 +289,11 @@ class Builder {
     for (const auto& source : config_.sources) {
       engine::SourceRuntime runtime;
       runtime.name = source.name;
-      runtime.kind = source.plugin;
+      runtime.kind = source.type.empty() ? source.plugin : source.type;
       runtime.streams = source.streams;
-      if (auto plugin = load_plugin(source.plugin, CONFLUX_KIND_SOURCE, "source", source.pointer)) {
+      if (source.type == "rest") {
+        runtime.source = rest_source(source);
+      } else if (auto plugin = load_plugin(source.plugin, CONFLUX_KIND_SOURCE, "source", source.pointer)) {
         if (auto instance = instantiate(plugin, source.config, source.pointer, source.name)) {
           runtime.source = instance->as_source();
         }

@@ -44,6 +44,8 @@ struct conflux_results {
   std::vector<conflux::engine::WriteResult>* results = nullptr;
   std::vector<uint8_t> seen;  // 1 once a record has an outcome
   std::string misuse;         // first contract violation, reported after the call
+  // delete_batch: outcomes are DELETED (stored as kUpdated), UNCHANGED (already gone) or REJECTED.
+  bool deleting = false;
 };
 
 struct conflux_emitter {

@@ -245,7 +245,16 @@ void result_set(conflux_results* r, size_t record, conflux_write_outcome outcome
     return;
   }
   engine::WriteResult& result = (*r->results)[record];
+  const bool fits_call = r->deleting ? (outcome == CONFLUX_WRITE_DELETED || outcome == CONFLUX_WRITE_UNCHANGED ||
+                                        outcome == CONFLUX_WRITE_REJECTED)
+                                     : outcome != CONFLUX_WRITE_DELETED;
+  if (!fits_call) {
+    note(r->misuse, r->deleting ? "delete_batch reported a write outcome (created/updated)"
+                                : "write_batch reported CONFLUX_WRITE_DELETED");
+    return;
+  }
   switch (outcome) {
+    case CONFLUX_WRITE_DELETED: result.outcome = engine::WriteOutcome::kUpdated; break;
     case CONFLUX_WRITE_CREATED: result.outcome = engine::WriteOutcome::kCreated; break;
     case CONFLUX_WRITE_UPDATED: result.outcome = engine::WriteOutcome::kUpdated; break;
     case CONFLUX_WRITE_UNCHANGED: result.outcome = engine::WriteOutcome::kUnchanged; break;

@@ -479,7 +479,57 @@ class PluginSink : public engine::Sink {
 
   Status check() override { return owner_->check(); }
 
+  bool can_delete() const override { return delete_batch() != nullptr; }
+
+  // Sends the keys in batches of the engine's usual size; the first rejected delete fails the mirror step, so the
+  // ledger keeps every key and the next mirror run tries again (keys already gone then come back UNCHANGED).
+  Status remove(const std::vector<std::string>& key_fields, const std::vector<std::vector<std::string>>& keys,
+                std::vector<bool>& deleted) override {
+    auto call = delete_batch();
+    if (call == nullptr) return failed_precondition(impl_->what("sink") + " cannot delete records (no delete_batch)");
+    static const std::string kStream;
+    constexpr size_t kDeleteBatch = 500;
+    deleted.assign(keys.size(), false);
+    for (size_t begin = 0; begin < keys.size(); begin += kDeleteBatch) {
+      const size_t end = std::min(keys.size(), begin + kDeleteBatch);
+      std::vector<Record> records(end - begin);
+      for (size_t i = begin; i < end; ++i) {
+        for (size_t f = 0; f < key_fields.size() && f < keys[i].size(); ++f) {
+          records[i - begin].set(key_fields[f], Value::string(keys[i][f]));
+        }
+        records[i - begin].set_position(i);
+      }
+      std::vector<engine::WriteResult> results;
+      conflux_batch batch{&kStream, &records};
+      conflux_results handle;
+      handle.results = &results;
+      handle.deleting = true;
+      auto reset = [&] {
+        results.assign(records.size(), engine::WriteResult{});
+        handle.seen.assign(records.size(), 0);
+        handle.misuse.clear();
+      };
+      reset();
+      CONFLUX_RETURN_IF_ERROR(impl_->invoke_with_retry(
+          "delete_batch", [&](conflux_error* e) { return call(impl_->instance, &batch, &handle, e); }, reset));
+      if (!handle.misuse.empty()) {
+        return internal_error(impl_->what("delete_batch") + " broke the ABI contract: " + handle.misuse);
+      }
+      for (size_t i = 0; i < records.size(); ++i) {
+        if (!handle.seen[i]) return internal_error(impl_->what("delete_batch") + " reported no outcome for a record");
+        if (results[i].outcome == engine::WriteOutcome::kRejected) {
+          return failed_precondition("the target refused to delete a record: " + results[i].message);
+        }
+        deleted[begin + i] = results[i].outcome == engine::WriteOutcome::kUpdated;  // kUpdated marks DELETED
+      }
+    }
+    return Status::ok();
+  }
+
  private:
+  // ABI 1.2 member: null for plugins whose conflux_plugin predates it (the host zero-fills what they did not give).
+  decltype(conflux_plugin::delete_batch) delete_batch() const { return impl_->plugin->definition().delete_batch; }
+
   std::shared_ptr<PluginInstance> owner_;
   PluginInstance::Impl* impl_;
 };

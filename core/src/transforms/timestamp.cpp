@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 
+#include "conflux/common/civil_date.hpp"
 #include "text_util.hpp"
 
 namespace conflux::transforms {
@@ -15,16 +16,6 @@ namespace conflux::transforms {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 void civil_from_days(int64_t z, int64_t& y, int& m, int& d) {
   z += 719468;

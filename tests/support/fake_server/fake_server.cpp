@@ -340,6 +340,16 @@ Response FakeServer::control(const Request& request) {
     return Response::json(200, {{"pending", 0}});
   }
   if (request.path == "/__stats" && request.method == "GET") return Response::json(200, stats());
+  if (request.path == "/__store" && request.method == "POST") {
+    auto body = request.json();
+    if (!body) return Response::error(400, "body is not JSON");
+    try {
+      store_.load(*body);
+    } catch (const std::exception& e) {
+      return Response::error(400, e.what());
+    }
+    return Response::json(200, {{"ok", true}});
+  }
   if (request.path == "/__reset" && request.method == "POST") {
     reset_stats();
     return Response::json(200, {{"ok", true}});

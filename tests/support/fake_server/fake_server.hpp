@@ -7,7 +7,9 @@
 //
 // Control endpoints (never subject to auth or faults): POST /__faults adds faults (a fault object, an array, or
 // {"faults":[...], "replace":true}); DELETE /__faults clears them; GET /__stats returns the counters; POST /__reset
-// clears the counters and the request log.
+// clears the counters and the request log; POST /__store adds or replaces records, as the data file's "collections"
+// ({"calls":[{"id":..,"properties":{..},"updated_at":..}]}), standing in for changes made outside the API (a phone
+// call arriving at a call tracker).
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,7 @@
-// conflux-fake-server: serves a dialect (generic, hubspot or amocrm) over a JSON data file, for shell integration
-// tests.
+// conflux-fake-server: serves a dialect (generic, hubspot, amocrm, mailchimp or callrail) over a JSON data file, for
+// shell integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot|amocrm] [--port N] [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|amocrm|mailchimp|callrail] [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
@@ -9,6 +9,9 @@
 // HubSpotApiOptions ({"rate_limit_requests":100,"rate_limit_window_ms":10000,"daily_limit":0,"max_batch":100}).
 // amocrm: "auth" likewise (amoCRM's 401 problem body otherwise); "amocrm" holds AmoCrmApiOptions
 // ({"rate_limit_requests":7,"rate_limit_window_ms":1000,"retry_after":"","max_batch":250,"custom_fields":{..}}).
+// mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
+// callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
+// accounts by id.
 // Prints the port on the first line of stdout once it serves, then runs until SIGINT or SIGTERM. Faults can be
 // added later through POST /__faults.
 #include <signal.h>
@@ -20,7 +23,9 @@
 #include "fake_server/amocrm_api.hpp"
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
+#include "fake_server/callrail_api.hpp"
 #include "fake_server/hubspot_api.hpp"
+#include "fake_server/mailchimp_api.hpp"
 
 int main(int argc, char** argv) {
   std::string data_path;
@@ -38,7 +43,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|amocrm] [--port N] [--gzip]\n";
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|amocrm|mailchimp|callrail] "
+                   "[--port N] [--gzip]\n";
       return 2;
     }
   }
@@ -58,10 +64,11 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot" && dialect != "amocrm") {
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "amocrm" && dialect != "mailchimp" &&
+        dialect != "callrail") {
       throw std::runtime_error("unknown dialect '" + dialect + "'");
     }
-    // The platform dialects check their token themselves, to answer with the platform's error body.
+    // Platform dialects check credentials themselves, to answer with the platform's error body.
     if (data.contains("auth") && dialect == "generic") {
       server.set_auth(conflux::test::fake::Auth::from_json(data["auth"]));
     }
@@ -76,6 +83,14 @@ int main(int argc, char** argv) {
     } else if (dialect == "amocrm") {
       conflux::test::fake::install_amocrm_api(
           server, conflux::test::fake::AmoCrmApiOptions::from_json(data.value("amocrm", nlohmann::json()), token));
+    } else if (dialect == "mailchimp") {
+      conflux::test::fake::MailchimpApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("password", "") : "";
+      conflux::test::fake::install_mailchimp_api(server, api);
+    } else if (dialect == "callrail") {
+      conflux::test::fake::CallRailApiOptions api;
+      api.api_key = data.contains("auth") ? data["auth"].value("key", "") : "";
+      conflux::test::fake::install_callrail_api(server, api);
     } else {
       conflux::test::fake::GenericApiOptions api;
       api.default_page_size = data.value("page_size", api.default_page_size);

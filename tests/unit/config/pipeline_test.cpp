@@ -81,3 +81,46 @@ sink: {name: people, type: local_crm}
   CHECK(all.find("p.yaml:5:5: unknown key 'plugn' in a source (did you mean 'plugin'?)") != std::string::npos);
   CHECK(all.find("p.yaml:1:10:") != std::string::npos);  // version must be 1
 }
+
+TEST_CASE("a rest source's config is checked against the pipeline schema with suggestions", "[config][rest]") {
+  test::TempDir dir;
+  std::string path = write(dir, "p.yaml", R"(version: 1
+pipeline: unit
+sources:
+  - name: api
+    type: rest
+    config:
+      base_url: https://api.example.com
+      streams:
+        - name: people
+          path: /people
+          record_selecter: /results
+          paginator: {type: ofset, page_size: 10}
+          incremental: {cursor_field: updated, request_parm: since}
+sink: {name: crm, type: local_crm}
+)");
+  std::vector<Diagnostic> diagnostics;
+  auto config = load_pipeline(path, diagnostics);
+  REQUIRE(!config);
+  std::string all;
+  for (const auto& d : diagnostics) all += d.to_string() + "\n";
+  INFO(all);
+  CHECK(all.find("p.yaml:11:11: unknown key 'record_selecter' in a stream (did you mean 'record_selector'?)") !=
+        std::string::npos);
+  CHECK(all.find("p.yaml:12:29: unknown paginator type 'ofset' (did you mean 'offset'?)") != std::string::npos);
+  CHECK(all.find("unknown key 'request_parm' in incremental (did you mean 'request_param'?)") != std::string::npos);
+  CHECK(all.find("p.yaml:13:24:") != std::string::npos);  // request_param is required
+  CHECK(all.find("Failed to match against any enum") == std::string::npos);  // said once, with the suggestion
+
+  // A plugin source and a rest source both need exactly one of type and plugin.
+  path = write(dir, "q.yaml", R"(version: 1
+pipeline: unit
+sources:
+  - {name: a, type: rest, plugin: csv, config: {base_url: "https://x", streams: [{name: s, path: /s}]}}
+  - {name: b}
+sink: {name: crm, type: local_crm}
+)");
+  diagnostics.clear();
+  REQUIRE(!load_pipeline(path, diagnostics));
+  CHECK(diagnostics.size() >= 2);
+}

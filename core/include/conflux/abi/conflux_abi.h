@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CONFLUX_ABI_VERSION_MAJOR 1
-#define CONFLUX_ABI_VERSION_MINOR 1 /* 1.1: http_request, http_response_free, CONFLUX_ERR_QUOTA */
+#define CONFLUX_ABI_VERSION_MINOR 2 /* 1.1: http_request, http_response_free, CONFLUX_ERR_QUOTA; 1.2: delete_batch */
 /* Packed as (major << 16) | minor. */
 #define CONFLUX_ABI_VERSION ((uint32_t)((CONFLUX_ABI_VERSION_MAJOR << 16) | CONFLUX_ABI_VERSION_MINOR))
 
@@ -78,6 +78,7 @@ typedef int32_t conflux_write_outcome;
 #define CONFLUX_WRITE_UPDATED 2
 #define CONFLUX_WRITE_UNCHANGED 3
 #define CONFLUX_WRITE_REJECTED 4 /* the record's fault; message says why; the host dead-letters it */
+#define CONFLUX_WRITE_DELETED 5  /* since 1.2, delete_batch only: the target held the record and deleted it */
 
 /* Log levels for conflux_host_api.log. */
 #define CONFLUX_LOG_DEBUG 0
@@ -290,6 +291,16 @@ typedef struct conflux_plugin {
    * emit_invalid. An input record given none of these is dead-lettered by the host. */
   conflux_code (*transform_batch)(conflux_instance *instance, const conflux_batch *batch, conflux_emitter *out,
                                   conflux_error *error);
+
+  /* ---- Since 1.2: the host reads these only when struct_size covers them. ---- */
+
+  /* Optional, sink: delete from the target the records of `batch` (mirror sync: they left every source). Each record
+   * holds only the pipeline's sink.sync.key fields, as strings; batch_stream is empty, so the sink deletes from the
+   * object type its config names. Give every record one outcome: CONFLUX_WRITE_DELETED, CONFLUX_WRITE_UNCHANGED when
+   * the target no longer holds it, or CONFLUX_WRITE_REJECTED with the target's reason (the host then fails the run
+   * and retries the delete on the next mirror run). A sink without it cannot mirror; the host refuses such a pipeline. */
+  conflux_code (*delete_batch)(conflux_instance *instance, const conflux_batch *batch, conflux_results *results,
+                               conflux_error *error);
 } conflux_plugin;
 
 /*

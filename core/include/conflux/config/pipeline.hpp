@@ -32,7 +32,8 @@ struct StageConfig {
 
 struct SourceConfig {
   std::string name;
-  std::string plugin;
+  std::string type;    // built-in source ("rest") or empty
+  std::string plugin;  // source plugin or empty
   nlohmann::json config = nlohmann::json::object();
   std::vector<std::string> streams;  // empty: every stream the plugin offers
   std::vector<StageConfig> stages;
@@ -85,5 +86,7 @@ const nlohmann::json& pipeline_schema();
 
 // Built-in sink types, for suggestions.
 const std::vector<std::string>& builtin_sink_types();
+// Built-in source types, for suggestions.
+const std::vector<std::string>& builtin_source_types();
 
 }  // namespace conflux::config

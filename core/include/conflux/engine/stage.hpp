@@ -75,6 +75,10 @@ class Transform {
   virtual Status apply(std::vector<Record>& records, std::vector<Rejected>& rejected) = 0;
   // Called once after the last batch; a transform that holds records back (dedupe keep: last) releases them here.
   virtual Status finish(std::vector<Record>& /*records*/, std::vector<Rejected>& /*rejected*/) { return Status::ok(); }
+  // Called once after finish(): records this transform emitted in earlier runs that no longer stand (the golden
+  // record of a profile merged into another). Each holds only the fields that identify it, in the shape the sink
+  // received it; the engine deletes them from a sink that can delete and forgets them in the sink ledger.
+  virtual std::vector<Record> withdrawn() { return {}; }
   // True when the transform keeps records across batches: the engine then commits cursors only at the end.
   virtual bool holds_records() const { return false; }
   // True when apply() on disjoint parts of a batch may run on several threads at once.

@@ -32,8 +32,6 @@ struct Date {
   int32_t days = 0;  // days since the epoch
 };
 std::optional<Date> parse_date(std::string_view text);
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-int32_t days_from_civil(int32_t year, int32_t month, int32_t day);
 
 // A name in lower-case ASCII letters: Cyrillic goes through ICU's Russian-Latin/BGN, every other script through
 // Any-Latin, then Latin-ASCII; everything but letters is removed ("Пётр" -> "petr", "O'Neil" -> "oneil",

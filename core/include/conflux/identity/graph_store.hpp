@@ -59,6 +59,8 @@ class GraphStore {
   Result<std::vector<StoredRecord>> profile_records(const std::string& pipeline, const std::string& profile_id);
   // id -> seq of every profile that was not absorbed.
   Result<std::map<std::string, int64_t>> live_profiles(const std::string& pipeline);
+  // Profiles merged into another one (their golden records no longer stand), oldest merge first.
+  Result<std::vector<std::string>> merged_profiles(const std::string& pipeline);
   // The profile an absorbed id now lives in (following merges); nullopt when `profile_id` was never issued.
   Result<std::optional<std::string>> resolve_profile(const std::string& pipeline, const std::string& profile_id);
   Result<int64_t> next_seq(const std::string& pipeline);

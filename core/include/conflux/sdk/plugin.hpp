@@ -174,6 +174,7 @@ class Results {
   void updated(size_t record) { set(record, CONFLUX_WRITE_UPDATED); }
   void unchanged(size_t record) { set(record, CONFLUX_WRITE_UNCHANGED); }
   void rejected(size_t record, std::string_view reason) { set(record, CONFLUX_WRITE_REJECTED, reason); }
+  void deleted(size_t record) { set(record, CONFLUX_WRITE_DELETED); }  // delete_batch only
 
  private:
   conflux_results* results_;
@@ -379,6 +380,11 @@ class Plugin {
   }
   virtual void write_batch(const BatchView& /*batch*/, Results& /*results*/) { throw config_error("this plugin is not a sink"); }
   virtual void flush() {}
+  // Mirror sync (ABI 1.2): delete the batch's records (sink.sync.key fields only) from the target; see
+  // conflux_plugin.delete_batch. Only called when PluginInfo::deletes is true.
+  virtual void delete_batch(const BatchView& /*batch*/, Results& /*results*/) {
+    throw config_error("this sink cannot delete records");
+  }
   virtual void transform_batch(const BatchView& /*batch*/, Emitter& /*out*/) {
     throw config_error("this plugin is not a transform");
   }
@@ -398,6 +404,7 @@ struct PluginInfo {
   const char* description;
   const char* config_schema;
   const char* streams;  // JSON array or nullptr
+  bool deletes = false;  // sink overrides delete_batch, so pipelines may mirror into it
 };
 
 namespace detail {
@@ -491,6 +498,14 @@ struct Adapter {
   static conflux_code flush(conflux_instance* instance, conflux_error* error) {
     return fenced(error, [&] { self(instance)->flush(); return CONFLUX_OK; });
   }
+  static conflux_code delete_batch(conflux_instance* instance, const conflux_batch* batch, conflux_results* results,
+                                   conflux_error* error) {
+    return fenced(error, [&] {
+      Results r(results);
+      self(instance)->delete_batch(BatchView(batch), r);
+      return CONFLUX_OK;
+    });
+  }
   static conflux_code transform_batch(conflux_instance* instance, const conflux_batch* batch, conflux_emitter* out,
                                       conflux_error* error) {
     return fenced(error, [&] {
@@ -524,6 +539,7 @@ struct Adapter {
       if (info.kinds & CONFLUX_KIND_SINK) {
         p.write_batch = &write_batch;
         p.flush = &flush;
+        if (info.deletes) p.delete_batch = &delete_batch;
       }
       if (info.kinds & CONFLUX_KIND_TRANSFORM) p.transform_batch = &transform_batch;
       return p;
