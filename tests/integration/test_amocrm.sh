@@ -101,6 +101,12 @@ ivan_id=$(amo_contact ivan.petrov@example.com 'e["id"] if e else ""')
 [ -n "$ivan_id" ] || fail "Ivan Petrov did not arrive"
 run_conflux dlq list $P --stage to_amocrm --json
 expect_out "has no 'email' (match_key)"
+run_conflux check $P
+expect_code 0
+run_conflux discover amocrm/amocrm_to_files.yaml
+expect_code 0
+expect_out "contact_source_id"
+expect_out "phone_secondary"
 expect_eq "$(fake_stat "$AMO_BASE" 's["by_status"].get("429", 0) <= 2')" "True" "429s while pacing at 7/s"
 pass
 

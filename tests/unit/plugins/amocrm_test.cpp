@@ -51,6 +51,17 @@ TEST_CASE("amocrm cursor round-trips, orders ties by id, and rejects what it did
   CHECK_FALSE(c.before(1709637729, 99999));
 }
 
+TEST_CASE("amocrm reads the server's Date header and writes unified timestamps", "[amocrm]") {
+  CHECK(amo::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777);
+  CHECK(amo::parse_http_date("Sun, 22 Nov 2026 22:52:26 GMT") == 1795387946);
+  for (const char* bad : {"", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun, 06 Foo 1994 08:49:37 GMT",
+                          "Sun, 06 Nov 1994 08:49:37 UTC"}) {
+    INFO(bad);
+    CHECK_FALSE(amo::parse_http_date(bad));
+  }
+  CHECK(amo::iso_time(784111777) == "1994-11-06T08:49:37Z");
+}
+
 TEST_CASE("amocrm contact becomes a unified contact: all e-mails and phones, the first as primary", "[amocrm]") {
   amo::ReadOptions options;
   auto r = amo::contact_record(contact_entity(), options);
