@@ -497,6 +497,7 @@ nlohmann::json FakeServer::stats() const {
           {"by_method", by_method},
           {"connections", connection_count()},
           {"max_in_flight", max_in_flight()},
+          {"max_requests_in_1s", max_requests_in_window(std::chrono::seconds(1))},
           {"max_requests_in_10s", max_requests_in_window(std::chrono::seconds(10))},
           {"pending_faults", pending_faults()}};
 }

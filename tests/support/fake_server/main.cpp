@@ -1,8 +1,8 @@
-// conflux-fake-server: serves a dialect (generic, hubspot, salesforce, mailchimp, callrail or bitrix24) over a
-// JSON data file, for shell integration tests.
+// conflux-fake-server: serves a dialect (generic, hubspot, salesforce, amocrm, bitrix24, mailchimp or callrail)
+// over a JSON data file, for shell integration tests.
 //
-//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail|bitrix24] [--port N]
-//                       [--gzip]
+//   conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|amocrm|bitrix24|mailchimp|callrail]
+//                       [--port N] [--gzip]
 //
 // FILE: {"auth": {"type":"bearer","token":"..."}, "collections": {"contacts":[{"id":"1","properties":{..},
 //        "updated_at":"2024-01-01T00:00:00Z"}]}, "faults": [...], "page_size": 10, "max_page_size": 100}
@@ -12,6 +12,8 @@
 // salesforce: "auth" gives the one accepted bearer token (answered with Salesforce's 401 INVALID_SESSION_ID
 // otherwise); "salesforce" holds SalesforceApiOptions ({"query_batch_size":2000,"daily_limit":0,
 // "custom_fields":{"Contact":["Segment__c"]}}); collections are named by object ("Contact", "Lead", "Account").
+// amocrm: "auth" likewise (amoCRM's 401 problem body otherwise); "amocrm" holds AmoCrmApiOptions
+// ({"rate_limit_requests":7,"rate_limit_window_ms":1000,"retry_after":"","max_batch":250,"custom_fields":{..}}).
 // mailchimp: "auth" {"password": API_KEY} is the key Basic credentials must carry; collections are lists by id.
 // callrail: "auth" {"key": API_KEY} is the key `Authorization: Token token="..."` must carry; collections are
 // accounts by id.
@@ -25,6 +27,7 @@
 #include <iostream>
 #include <string>
 
+#include "fake_server/amocrm_api.hpp"
 #include "fake_server/bitrix24_api.hpp"
 #include "fake_server/fake_server.hpp"
 #include "fake_server/generic_api.hpp"
@@ -49,7 +52,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--gzip") {
       gzip = true;
     } else {
-      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|mailchimp|callrail|bitrix24] "
+      std::cerr << "usage: conflux-fake-server --data FILE [--dialect generic|hubspot|salesforce|amocrm|bitrix24|"
+                   "mailchimp|callrail] "
                    "[--port N] [--gzip]\n";
       return 2;
     }
@@ -70,8 +74,8 @@ int main(int argc, char** argv) {
     conflux::test::fake::ServerOptions options;
     options.gzip = gzip;
     conflux::test::fake::FakeServer server(options);
-    if (dialect != "generic" && dialect != "hubspot" && dialect != "salesforce" && dialect != "mailchimp" &&
-        dialect != "callrail" && dialect != "bitrix24") {
+    if (dialect != "generic" && dialect != "hubspot" && dialect != "salesforce" && dialect != "amocrm" &&
+        dialect != "bitrix24" && dialect != "mailchimp" && dialect != "callrail") {
       throw std::runtime_error("unknown dialect '" + dialect + "'");
     }
     // Platform dialects check credentials themselves, to answer with the platform's error body.
@@ -82,15 +86,17 @@ int main(int argc, char** argv) {
     for (const auto& f : data.value("faults", nlohmann::json::array())) {
       server.add_fault(conflux::test::fake::Fault::from_json(f));
     }
+    const std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
     if (dialect == "hubspot") {
-      std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
       conflux::test::fake::install_hubspot_api(
           server, conflux::test::fake::HubSpotApiOptions::from_json(data.value("hubspot", nlohmann::json()), token));
     } else if (dialect == "salesforce") {
-      std::string token = data.contains("auth") ? data["auth"].value("token", "") : "";
       conflux::test::fake::install_salesforce_api(
           server,
           conflux::test::fake::SalesforceApiOptions::from_json(data.value("salesforce", nlohmann::json()), token));
+    } else if (dialect == "amocrm") {
+      conflux::test::fake::install_amocrm_api(
+          server, conflux::test::fake::AmoCrmApiOptions::from_json(data.value("amocrm", nlohmann::json()), token));
     } else if (dialect == "mailchimp") {
       conflux::test::fake::MailchimpApiOptions api;
       api.api_key = data.contains("auth") ? data["auth"].value("password", "") : "";
