@@ -316,12 +316,33 @@ Json validate(const State& state, const std::string& entity, const Json& item, J
       out["custom_fields_values"] = resolved;
     }
   }
-  if (item.contains("_embedded") && item["_embedded"].is_object() && item["_embedded"].contains("tags")) {
-    Json tags = Json::array();
-    for (const Json& t : item["_embedded"]["tags"]) {
-      if (t.is_object() && t.contains("name") && t["name"].is_string()) tags.push_back({{"name", t["name"]}});
+  if (item.contains("_embedded") && item["_embedded"].is_object()) {
+    const Json& embedded = item["_embedded"];
+    Json kept = Json::object();
+    if (embedded.contains("tags")) {
+      Json tags = Json::array();
+      for (const Json& t : embedded["tags"]) {
+        if (t.is_object() && t.contains("name") && t["name"].is_string()) tags.push_back({{"name", t["name"]}});
+      }
+      kept["tags"] = tags;
     }
-    out["_embedded"] = {{"tags", tags}};
+    // A lead's linked contacts: [{id, is_main?}]; the first is the main one when none says so.
+    if (entity == "leads" && embedded.contains("contacts")) {
+      Json links = Json::array();
+      bool main_given = false;
+      for (const Json& c : embedded["contacts"]) {
+        if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer() || c["id"].get<int64_t>() <= 0) {
+          error("InvalidType", "_embedded.contacts", "Each contact must be an object with a positive integer id.");
+          continue;
+        }
+        const bool is_main = c.value("is_main", false);
+        main_given = main_given || is_main;
+        links.push_back({{"id", c["id"]}, {"is_main", is_main}});
+      }
+      if (!main_given && !links.empty()) links[0]["is_main"] = true;
+      kept["contacts"] = links;
+    }
+    if (!kept.empty()) out["_embedded"] = kept;
   }
   return errors;
 }

@@ -19,7 +19,8 @@
 // custom_fields_values, _embedded.tags/companies}; leads add price, status_id, pipeline_id, closed_at and, with
 // `with=contacts`, _embedded.contacts [{id, is_main}]. custom_fields_values: [{field_id, field_name, field_code,
 // field_type, values:[{value, enum_id, enum_code}]}]. Writes name custom fields by field_id or field_code; an update
-// replaces the values of each field it names and keeps the others.
+// replaces the values of each field it names and keeps the others. A lead write links contacts by
+// _embedded.contacts [{id, is_main?}] (the first is main when none says so) and tags by _embedded.tags [{name}].
 //
 // Errors are application/problem+json {"title","type","status","detail"}. A wrong or missing token is 401. A write
 // that any entity fails is refused whole: 400 with "validation-errors":[{"request_id","errors":[{"code","path",
