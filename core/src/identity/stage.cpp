@@ -1,11 +1,13 @@
 #include "conflux/identity/stage.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
 #include <unordered_map>
 
+#include "conflux/common/logging.hpp"
 #include "conflux/identity/graph_store.hpp"
 #include "conflux/identity/resolver.hpp"
 #include "conflux/identity/survivorship.hpp"
@@ -21,6 +23,21 @@ const std::vector<std::string>& stage_keys() {
   static const std::vector<std::string> kKeys = {"record_key", "source_field", "timestamp_field", "emit", "graph", "graph_name"};
   return kKeys;
 }
+
+// Logs how long each phase of a resolve took (info level: a resolve of a million records takes tens of seconds).
+class PhaseTimer {
+ public:
+  PhaseTimer() : log_(logging::get("identity")), last_(std::chrono::steady_clock::now()) {}
+  void done(const char* phase, size_t count) {
+    const auto now = std::chrono::steady_clock::now();
+    log_->info("{}: {} in {:.2f} s", phase, count, std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> log_;
+  std::chrono::steady_clock::time_point last_;
+};
 
 std::string text_of(const Record& record, const std::string& field) {
   const Value* v = record.find(field);
@@ -182,6 +199,7 @@ class IdentityStage final : public engine::Transform {
  private:
   Status resolve_held(GraphStore& graph, std::vector<Record>& out, std::vector<engine::Rejected>& rejected) {
     if (held_.empty()) return Status::ok();
+    PhaseTimer timer;
     GraphStore* store = &graph;
     const std::string& pipeline = config_.graph_name;
     auto stored = store->records(pipeline);
@@ -225,10 +243,12 @@ class IdentityStage final : public engine::Transform {
       touched.push_back(1);
     }
     held_.clear();
+    timer.done("records keyed (stored and this run's)", all.size());
 
     Prepared prepared(config_.model);
     for (const Record& r : all) add_record(prepared, r);
     prepared.finalise();
+    timer.done("records prepared", all.size());
     ResolveOptions options;
     std::map<std::string, uint32_t> group_of;
     options.previous_group.resize(all.size(), 0);
@@ -243,6 +263,7 @@ class IdentityStage final : public engine::Transform {
       if (it != by_key.end()) options.pins[it->second] = {static_cast<uint32_t>(pin.unmerge_id), static_cast<uint32_t>(pin.part)};
     }
     const Resolution resolution = resolve(prepared, options);
+    timer.done("records resolved into profiles", resolution.clusters);
 
     // Profile ids per cluster: the oldest earlier profile survives; a cluster without one gets a new id.
     std::vector<std::vector<uint32_t>> members(resolution.clusters);
@@ -296,7 +317,9 @@ class IdentityStage final : public engine::Transform {
       }
     }
     update.model_json = model_to_json(resolution.model);
+    timer.done("graph changes prepared (records)", update.records.size());
     CONFLUX_RETURN_IF_ERROR(store->save(update));
+    timer.done("graph saved (records)", update.records.size());
 
     // Output: one golden record per touched profile (the other records of the run are counted as folded into it),
     // or every record of the run with its profile_id.
@@ -317,6 +340,7 @@ class IdentityStage final : public engine::Transform {
         }
       }
     }
+    timer.done("records emitted", out.size());
     return Status::ok();
   }
 
