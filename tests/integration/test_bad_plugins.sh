@@ -85,6 +85,17 @@ expect_one_line_error "conflux-faulty.so" "platform answered 503"
 grep -q "attempt 1 of 2" <<<"$ERR" || fail "a retryable error should be retried before failing: $ERR"
 pass
 
+# JSON values: kept compact whatever whitespace the plugin used; text that is not JSON is the plugin's error.
+pipeline spaced_json faulty '{fault: spaced_json}'
+run_conflux run spaced_json.yaml --json
+expect_code 0
+grep -q '^{"n":0,"tags":\["a",{"b":1}\]}$' out-spaced_json.jsonl || fail "JSON value not kept compact: $(head -1 out-spaced_json.jsonl)"
+pass
+pipeline bad_json faulty '{fault: bad_json}'
+run_conflux run bad_json.yaml
+expect_one_line_error "conflux-faulty.so" "CONFLUX_VALUE_JSON text that is not a JSON array or object"
+expect_code 1
+
 pipeline hang faulty '{fault: hang}'
 start=$(date +%s)
 run_conflux run hang.yaml

@@ -1,5 +1,8 @@
 // One SDK source plugin with selectable faults, for the bad-plugin suite. Config:
-//   {"fault": "none" | "throw" | "throw_unknown" | "error_config" | "error_retry" | "hang", "count": N}
+//   {"fault": "none" | "throw" | "throw_unknown" | "error_config" | "error_retry" | "hang" | "spaced_json" |
+//    "bad_json", "count": N}
+// spaced_json emits a JSON value with whitespace (valid: the host keeps it compact); bad_json one whose text is not
+// a JSON array or object (a misuse of the ABI the host reports).
 // Its schema requires "fault" to be one of those, so a wrong value exercises config-schema validation too.
 #include <conflux/sdk/plugin.hpp>
 
@@ -20,7 +23,12 @@ class Reader : public conflux::sdk::StreamReader {
     if (fault_ == "hang") {
       while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
     }
-    for (size_t i = 0; i < max && next_ < count_; ++i, ++next_) out.begin().add_int("n", next_).end(next_ + 1);
+    for (size_t i = 0; i < max && next_ < count_; ++i, ++next_) {
+      out.begin().add_int("n", next_);
+      if (fault_ == "spaced_json") out.add_json("tags", "[ \"a\" ,\n  {\"b\" : 1} ]");
+      if (fault_ == "bad_json") out.add_json("tags", "[\"a\", oops");
+      out.end(next_ + 1);
+    }
     out.cursor(std::to_string(next_));
     return next_ < count_;
   }
@@ -35,7 +43,7 @@ class Faulty : public conflux::sdk::Plugin {
  public:
   explicit Faulty(const conflux::sdk::Context& context) : Plugin(context) {
     const std::string& c = context.config_json();
-    for (const char* f : {"throw_unknown", "throw", "error_config", "error_retry", "hang", "none"}) {
+    for (const char* f : {"throw_unknown", "throw", "error_config", "error_retry", "hang", "spaced_json", "bad_json", "none"}) {
       if (c.find(std::string("\"") + f + "\"") != std::string::npos) {
         fault_ = f;
         break;
@@ -55,5 +63,5 @@ class Faulty : public conflux::sdk::Plugin {
 CONFLUX_PLUGIN(faulty::Faulty, {"faulty", "1.0.0", CONFLUX_KIND_SOURCE, "test: a source with selectable faults",
                                 R"({"type":"object","additionalProperties":false,"required":["fault"],
                                     "properties":{"fault":{"enum":["none","throw","throw_unknown","error_config",
-                                    "error_retry","hang"]}}})",
+                                    "error_retry","hang","spaced_json","bad_json"]}}})",
                                 R"(["items"])"})

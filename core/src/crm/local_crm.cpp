@@ -361,7 +361,7 @@ Result<WriteResult> LocalCrm::upsert(const Record& record) {
         ", " + kNow + ", 1)");
     if (!insert) return insert.status();
     CONFLUX_RETURN_IF_ERROR((*insert)->bind_text(1, *key));
-    CONFLUX_RETURN_IF_ERROR((*insert)->bind_text(2, dump(record_to_json(record))));
+    CONFLUX_RETURN_IF_ERROR((*insert)->bind_text(2, record_to_json_text(record)));
     CONFLUX_RETURN_IF_ERROR((*insert)->run());
     return WriteResult{WriteOutcome::kCreated, {}};
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -39,7 +40,10 @@ class PhaseTimer {
   std::chrono::steady_clock::time_point last_;
 };
 
-std::string text_of(const Record& record, const std::string& field) {
+// Graph key of a record without record_key fields: the prefix and the record's JSON text.
+constexpr const char* kAnonymousKeyPrefix = "_anonymous:";
+
+std::string text_of(const Record& record, std::string_view field) {
   const Value* v = record.find(field);
   return v == nullptr || v->is_null() ? std::string() : v->to_text();
 }
@@ -229,7 +233,7 @@ class IdentityStage final : public engine::Transform {
     }
     for (Record& r : held_) {
       std::string key = record_key(config_, r);
-      if (key.empty()) key = "_anonymous:" + record_to_json_text(r);  // no key fields: the content is the key
+      if (key.empty()) key = kAnonymousKeyPrefix + record_to_json_text(r);  // no key fields: the content is the key
       auto it = by_key.find(key);
       if (it != by_key.end()) {
         all[it->second] = std::move(r);
@@ -303,26 +307,36 @@ class IdentityStage final : public engine::Transform {
     for (uint32_t r = 0; r < all.size(); ++r) {
       if (touched[r]) cluster_touched[resolution.cluster[r]] = 1;
     }
-    for (uint32_t r = 0; r < all.size(); ++r) {
-      const std::string& profile = profile_of[resolution.cluster[r]];
-      if (!touched[r] && previous[r] == profile) continue;
-      update.records.push_back({keys[r], profile, text_of(all[r], config_.source_field),
-                                text_of(all[r], config_.timestamp_field), record_to_json_text(all[r])});
-    }
-    for (uint32_t r = 0; r < all.size(); ++r) {
-      if (!cluster_touched[resolution.cluster[r]]) continue;
-      for (size_t rule = 0; rule < config_.model.identifiers.size(); ++rule) {
-        const std::string_view value = prepared.identifier(rule, r);
-        if (!value.empty()) update.identifiers.emplace_back(config_.model.identifiers[rule].field, std::string(value), profile_of[resolution.cluster[r]]);
+    // The graph's changes are built and saved on a second thread while this one builds the output. Until the save
+    // is joined both only read the run's records; the folded records are moved out after it.
+    std::future<Status> saved = std::async(std::launch::async, [&]() -> Status {
+      PhaseTimer save_timer;
+      for (uint32_t r = 0; r < all.size(); ++r) {
+        const std::string& profile = profile_of[resolution.cluster[r]];
+        if (!touched[r] && previous[r] == profile) continue;
+        update.records.push_back({keys[r], profile, text_of(all[r], config_.source_field),
+                                  text_of(all[r], config_.timestamp_field), record_to_json_text(all[r])});
       }
-    }
-    update.model_json = model_to_json(resolution.model);
-    timer.done("graph changes prepared (records)", update.records.size());
-    CONFLUX_RETURN_IF_ERROR(store->save(update));
-    timer.done("graph saved (records)", update.records.size());
+      for (uint32_t r = 0; r < all.size(); ++r) {
+        if (!cluster_touched[resolution.cluster[r]]) continue;
+        for (size_t rule = 0; rule < config_.model.identifiers.size(); ++rule) {
+          const std::string_view value = prepared.identifier(rule, r);
+          if (!value.empty()) {
+            update.identifiers.emplace_back(config_.model.identifiers[rule].field, std::string(value),
+                                            profile_of[resolution.cluster[r]]);
+          }
+        }
+      }
+      update.model_json = model_to_json(resolution.model);
+      save_timer.done("graph changes prepared (records)", update.records.size());
+      Status status = store->save(update);
+      save_timer.done("graph saved (records)", update.records.size());
+      return status;
+    });
 
     // Output: one golden record per touched profile (the other records of the run are counted as folded into it),
     // or every record of the run with its profile_id.
+    std::vector<uint32_t> folded;
     for (size_t c = 0; c < members.size(); ++c) {
       if (!cluster_touched[c]) continue;
       bool emitted = false;
@@ -333,14 +347,17 @@ class IdentityStage final : public engine::Transform {
           copy.set("profile_id", Value::string(profile_of[c]));
           out.push_back(std::move(copy));
         } else if (!emitted) {
-          out.push_back(golden_record(all, members[c], profile_of[c]));
+          out.push_back(golden_record(all, keys, members[c], profile_of[c]));
           emitted = true;
         } else {
-          rejected.push_back({std::move(all[r]), "identity: folded into its profile's golden record", false});
+          folded.push_back(r);
         }
       }
     }
     timer.done("records emitted", out.size());
+    CONFLUX_RETURN_IF_ERROR(saved.get());
+    rejected.reserve(rejected.size() + folded.size());
+    for (uint32_t r : folded) rejected.push_back({std::move(all[r]), "identity: folded into its profile's golden record", false});
     return Status::ok();
   }
 
@@ -375,47 +392,84 @@ class IdentityStage final : public engine::Transform {
     return out.dump();
   }
 
-  Record golden_record(const std::vector<Record>& all, const std::vector<uint32_t>& members, const std::string& profile) const {
-    std::vector<std::string> fields;
-    std::set<std::string> seen;
-    const std::set<std::string> skip = {"profile_id", "_provenance", "record_count"};
+  // The profile's golden record: per field the survivor of its rule, then record_count and _provenance (per
+  // field: the surviving value's source, record key, time and rule; keys sorted, as a JSON object). Runs once per
+  // touched profile, so it copies no record values and builds no JSON tree.
+  Record golden_record(const std::vector<Record>& all, const std::vector<std::string>& keys,
+                       const std::vector<uint32_t>& members, const std::string& profile) {
+    std::vector<std::string_view> fields;  // first-seen order; a profile has a few dozen fields at most
     for (uint32_t r : members) {
       for (const Field& f : all[r].fields()) {
-        if (skip.count(f.name) == 0 && seen.insert(f.name).second) fields.push_back(f.name);
+        if (f.name == "profile_id" || f.name == "_provenance" || f.name == "record_count") continue;
+        if (std::find(fields.begin(), fields.end(), f.name) == fields.end()) fields.push_back(f.name);
       }
+    }
+    const size_t n = members.size();
+    std::vector<std::string> sources(n), times(n), texts(n);
+    std::vector<std::string_view> record_keys(n);  // "" for a record without key fields
+    for (size_t i = 0; i < n; ++i) {
+      sources[i] = text_of(all[members[i]], config_.source_field);
+      times[i] = text_of(all[members[i]], config_.timestamp_field);
+      const std::string& key = keys[members[i]];
+      if (key.rfind(kAnonymousKeyPrefix, 0) != 0) record_keys[i] = key;
     }
     Record golden;
     golden.append("profile_id", Value::string(profile));
-    Json provenance = Json::object();
-    std::vector<std::string> sources(members.size());
-    std::vector<std::string> times(members.size());
-    std::vector<std::string> record_keys(members.size());
-    for (size_t i = 0; i < members.size(); ++i) {
-      sources[i] = text_of(all[members[i]], config_.source_field);
-      times[i] = text_of(all[members[i]], config_.timestamp_field);
-      record_keys[i] = record_key(config_, all[members[i]]);
-    }
-    std::vector<std::string> texts(members.size());
-    for (const auto& field : fields) {
-      std::vector<CandidateValue> candidates;
-      for (size_t i = 0; i < members.size(); ++i) {
-        texts[i] = text_of(all[members[i]], field);
-        candidates.push_back({texts[i], sources[i], times[i], record_keys[i]});
+    std::vector<std::pair<std::string_view, std::string>> provenance;  // field -> its JSON object text
+    std::vector<CandidateValue> candidates(n);
+    for (const std::string_view field : fields) {
+      for (size_t i = 0; i < n; ++i) {
+        const Value* v = all[members[i]].find(field);
+        std::string_view value;
+        if (v != nullptr && v->type == ValueType::kString) {
+          value = v->text;
+        } else if (v != nullptr && !v->is_null()) {
+          texts[i] = v->to_text();
+          value = texts[i];
+        }
+        candidates[i] = {value, sources[i], times[i], record_keys[i]};
       }
-      const SurvivorshipSpec spec = survivorship_for(config_.model, field);
+      const SurvivorshipSpec& spec = spec_for(field);
       auto chosen = choose_survivor(spec, candidates);
       if (!chosen) continue;
       const Value* value = all[members[*chosen]].find(field);
-      golden.append(field, value != nullptr ? *value : Value::null());
-      provenance[field] = {{"source", sources[*chosen]}, {"record", record_keys[*chosen]}, {"at", times[*chosen]},
-                           {"rule", survivor_rule_name(spec.rule)}};
+      golden.append(std::string(field), value != nullptr ? *value : Value::null());
+      std::string entry = "{\"at\":";
+      append_json_string(entry, times[*chosen]);
+      entry += ",\"record\":";
+      append_json_string(entry, record_keys[*chosen]);
+      entry += ",\"rule\":";
+      append_json_string(entry, survivor_rule_name(spec.rule));
+      entry += ",\"source\":";
+      append_json_string(entry, sources[*chosen]);
+      entry += '}';
+      provenance.emplace_back(field, std::move(entry));
     }
-    golden.append("record_count", Value::integer(static_cast<int64_t>(members.size())));
-    golden.append("_provenance", Value::json(provenance.dump()));
+    std::sort(provenance.begin(), provenance.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string text = "{";
+    for (const auto& [field, entry] : provenance) {
+      if (text.size() > 1) text += ',';
+      append_json_string(text, field);
+      text += ':';
+      text += entry;
+    }
+    text += '}';
+    golden.append("record_count", Value::integer(static_cast<int64_t>(n)));
+    golden.append("_provenance", Value::json(std::move(text)));
     return golden;
   }
 
+  // The survivorship rule of a field, looked up once per field name.
+  const SurvivorshipSpec& spec_for(std::string_view field) {
+    auto it = specs_.find(field);
+    if (it == specs_.end()) {
+      it = specs_.emplace(std::string(field), survivorship_for(config_.model, std::string(field))).first;
+    }
+    return it->second;
+  }
+
   StageConfig config_;
+  std::map<std::string, SurvivorshipSpec, std::less<>> specs_;
   std::vector<Record> held_;
   std::vector<Record> withdrawn_;
 };

@@ -2,6 +2,8 @@
 // wrong order) by recording it for the host to report after the plugin call returns; none throws.
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "conflux/plugin_host/plugin_host.hpp"
 #include "handles.hpp"
 #include "host_http.hpp"
@@ -93,6 +95,18 @@ void record_add(conflux_emitter* e, const conflux_field* field) {
   if (f.text == nullptr && f.text_len > 0) {
     note(e->misuse, "record_add called with NULL text of non-zero length");
     return;
+  }
+  // JSON text is kept in its canonical (compact) form, which writers copy as it is (Value's contract).
+  std::string canonical_json;
+  if (f.type == CONFLUX_VALUE_JSON) {
+    const auto parsed = nlohmann::ordered_json::parse(view(f.text, f.text_len), nullptr, false);
+    if (!parsed.is_object() && !parsed.is_array()) {
+      note(e->misuse, "record_add called with CONFLUX_VALUE_JSON text that is not a JSON array or object");
+      return;
+    }
+    canonical_json = parsed.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    f.text = canonical_json.data();
+    f.text_len = canonical_json.size();
   }
   const std::string_view name = view(f.name, f.name_len);
   std::vector<Field>& fields = e->current.fields();
