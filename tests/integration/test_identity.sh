@@ -64,6 +64,11 @@ stages:
       fields: {first_name: {rule: source_priority}, last_name: {rule: source_priority}}
 sink: {name: crm, type: local_crm, config: {match_key: profile_id}}
 YAML
+# A dry run resolves and counts, but creates no state database, no identity graph and no local CRM.
+run_conflux run pipeline.yaml --dry-run --json
+expect_code 0
+expect_eq "$(summary_field in)/$(ls -A .conflux 2>/dev/null | wc -l)/$(ls crm.db 2>/dev/null | wc -l)" "$half/0/0" \
+  "records a dry run read / files it left in .conflux / CRM files"
 run_conflux run pipeline.yaml --json
 expect_code 0
 expect_eq "$(summary_field in)" "$half" "records read by run 1"
@@ -91,8 +96,12 @@ PY
 run_conflux crm count pipeline.yaml
 expect_eq "$OUT" "$profiles1" "one CRM record per profile after run 1"
 
-# Run 2 reads only the appended half and attaches it to the existing profiles.
+# Run 2 reads only the appended half and attaches it to the existing profiles; a dry run of it first changes nothing.
 tail -n +$((half + 2)) all.csv >> people.csv
+run_conflux run pipeline.yaml --dry-run --json
+expect_code 0
+expect_eq "$(summary_field in)" "$((total - half))" "records a dry run of run 2 read"
+expect_eq "$(graph_stats)" "$profiles1 $pure1 $whole1 $stored1" "the graph after a dry run"
 run_conflux run pipeline.yaml --json
 expect_code 0
 expect_eq "$(summary_field in)" "$((total - half))" "records read by run 2"

@@ -1,6 +1,8 @@
 // conflux run | validate | check | discover
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -57,7 +59,8 @@ void print_diagnostics(const std::vector<config::Diagnostic>& diagnostics) {
 }
 
 // Loads, checks and (when `instantiate`) creates everything a pipeline needs.
-std::optional<std::pair<config::PipelineConfig, engine::Plan>> prepare(const std::string& file, bool instantiate) {
+std::optional<std::pair<config::PipelineConfig, engine::Plan>> prepare(const std::string& file, bool instantiate,
+                                                                      bool dry_run = false) {
   std::vector<config::Diagnostic> diagnostics;
   auto config = config::load_pipeline(file, diagnostics);
   if (!config) {
@@ -73,6 +76,7 @@ std::optional<std::pair<config::PipelineConfig, engine::Plan>> prepare(const std
   // With problems already found, only check: creating plugins from a broken config could reach out with it.
   options.instantiate = instantiate && diagnostics.empty();
   options.cancel = &interrupt_flag();
+  options.dry_run = dry_run;
   auto plan = pipeline::build_plan(*config, host, diagnostics, options);
   print_diagnostics(diagnostics);
   if (!plan || !diagnostics.empty()) {
@@ -101,10 +105,12 @@ void add_run_commands(CLI::App& app) {
         ->check(CLI::IsMember({"auto", "always", "never"}));
     cmd->add_flag("--json", *json, "Print the run summary as JSON");
     cmd->callback([=] {
-      auto prepared = prepare(*file, true);
+      auto prepared = prepare(*file, true, *dry_run);
       if (!prepared) return;
       auto& [config, plan] = *prepared;
-      auto store = open_state_or_report(config.state_path);
+      // A dry run creates no state database: with none yet it runs against an empty one in memory.
+      auto store = open_state_or_report(*dry_run && !std::filesystem::exists(config.state_path) ? std::string(":memory:")
+                                                                                              : config.state_path);
       if (!store) return;
       bool terminal = isatty(STDERR_FILENO);
       ProgressDisplay display(terminal && *progress != "never");

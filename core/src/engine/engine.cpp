@@ -97,6 +97,10 @@ class Runner {
       source_stage_refs_.push_back(std::move(refs));
     }
     for (auto& stage : plan_.stages) shared_stage_refs_.push_back({&stage, add_summary(stage.name, "stage", stage.kind)});
+    for (auto& refs : source_stage_refs_) {
+      for (auto& ref : refs) ref.stage->transform->start(options_.dry_run);
+    }
+    for (auto& ref : shared_stage_refs_) ref.stage->transform->start(options_.dry_run);
     sink_summary_ = add_summary(plan_.sink_name, "sink", plan_.sink_kind);
 
     holding_ = false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
@@ -179,12 +180,16 @@ class IdentityStage final : public engine::Transform {
 
   bool holds_records() const override { return true; }
 
+  void start(bool dry_run) override { dry_run_ = dry_run; }
+
   // Golden records of every profile merged into another: the engine deletes those the sink still holds. Only in
   // profile mode; in record mode the records themselves carry the surviving profile_id once re-emitted.
   std::vector<Record> withdrawn() override { return std::move(withdrawn_); }
 
   Status finish(std::vector<Record>& out, std::vector<engine::Rejected>& rejected) override {
-    auto store = GraphStore::open(config_.graph_path);
+    // A dry run reads the graph but never creates or changes it: with no graph yet it resolves against an empty one.
+    const bool fresh = dry_run_ && !std::filesystem::exists(config_.graph_path);
+    auto store = GraphStore::open(fresh ? std::string(":memory:") : config_.graph_path);
     if (!store) return store.status().with_context("identity graph");
     const std::string& pipeline = config_.graph_name;
     CONFLUX_RETURN_IF_ERROR(resolve_held(*store, out, rejected));
@@ -329,7 +334,7 @@ class IdentityStage final : public engine::Transform {
       }
       update.model_json = model_to_json(resolution.model);
       save_timer.done("graph changes prepared (records)", update.records.size());
-      Status status = store->save(update);
+      Status status = dry_run_ ? Status::ok() : store->save(update);
       save_timer.done("graph saved (records)", update.records.size());
       return status;
     });
@@ -469,6 +474,7 @@ class IdentityStage final : public engine::Transform {
   }
 
   StageConfig config_;
+  bool dry_run_ = false;
   std::map<std::string, SurvivorshipSpec, std::less<>> specs_;
   std::vector<Record> held_;
   std::vector<Record> withdrawn_;

@@ -324,6 +324,7 @@ class Builder {
       plan.sink_kind = sink.type;
       auto crm_config = local_crm_config(sink.config, sink.pointer + "/config");
       if (crm_config && options_.instantiate) {
+        if (options_.dry_run && !std::filesystem::exists(crm_config->path)) crm_config->path = ":memory:";
         auto crm = crm::open_local_crm(*crm_config);
         if (!crm) {
           report(sink.pointer + "/config", "sink '" + sink.name + "': " + crm.status().message());

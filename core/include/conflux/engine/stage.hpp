@@ -70,6 +70,9 @@ struct Rejected {
 class Transform {
  public:
   virtual ~Transform() = default;
+  // Called once before the first batch. In a dry run a transform that keeps state of its own (the identity graph)
+  // works as usual but saves nothing.
+  virtual void start(bool /*dry_run*/) {}
   // Processes `records` in place. Records that go on stay in `records` (order kept); every other input record is
   // moved to `rejected`, so that records.size() + rejected.size() grows by exactly the input size.
   virtual Status apply(std::vector<Record>& records, std::vector<Rejected>& rejected) = 0;

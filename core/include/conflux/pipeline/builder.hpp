@@ -17,6 +17,8 @@ struct BuildOptions {
   // false: check only (conflux validate): nothing is created, no file is opened.
   bool instantiate = true;
   const std::atomic<bool>* cancel = nullptr;
+  // A dry run leaves every file as it was: a local CRM that does not exist yet is opened in memory.
+  bool dry_run = false;
 };
 
 // Every problem goes to `diagnostics` with the file:line:col of the offending key; returns the plan when none.
